@@ -1,0 +1,1 @@
+"""The agents: one pattern (`agents.base.Agent`), three agents."""

@@ -1,0 +1,166 @@
+"""The one agent pattern: run the agent's tools, then let the LLM phrase the result, streaming.
+
+An agent only says how to gather (its tools) and what to ask the LLM. Everything else - events,
+timing, streaming, token accounting, the result - is here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+
+from config import Settings
+from orchestration.protocol import (
+    AgentName,
+    EventType,
+    Finding,
+    Message,
+    Source,
+    Step,
+    StepStarted,
+    TaskEvent,
+    TaskRequest,
+    TaskResult,
+    Usage,
+    token,
+)
+from orchestration.tokens import count_message_tokens, count_tokens
+
+
+@dataclass
+class Gathered:
+    """What an agent's tools found, before the LLM phrases it."""
+
+    facts: str  # plain text the LLM is asked to phrase
+    data: dict[str, Any] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+    detail: str = ""  # one line for the step record
+    preamble: str = ""  # exact text the answer starts with (e.g. computed figures)
+    footer: str = ""  # exact text the answer ends with (e.g. the sources)
+
+
+class Agent(ABC):
+    name: AgentName
+    system_prompt: str
+
+    def __init__(self, settings: Settings, llm: ChatOpenAI):
+        self.settings = settings
+        self.llm = llm
+
+    async def start(self) -> None:
+        """Load what the agent needs before it serves (an index, a file); default nothing."""
+
+    @abstractmethod
+    async def gather(self, task: TaskRequest) -> Gathered:
+        """Run the agent's tools. CPU-heavy work goes to a thread, off the event loop."""
+
+    def user_prompt(self, task: TaskRequest, gathered: Gathered) -> str:
+        return f"Task: {task.instruction}\n\n{gathered.facts}"
+
+    def llm_kwargs(self, task: TaskRequest) -> dict[str, Any]:
+        """Generation parameters for this agent's LLM call; the writer passes the client's down."""
+        return {"max_tokens": self.settings.agent_max_tokens}
+
+    def history(self, task: TaskRequest) -> list[BaseMessage]:
+        return []
+
+    def messages(self, task: TaskRequest, gathered: Gathered) -> list[BaseMessage]:
+        return [
+            SystemMessage(self.system_prompt),
+            *self.history(task),
+            HumanMessage(self.user_prompt(task, gathered)),
+        ]
+
+    async def events(self, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+        """The task as a stream of protocol events, ending in one result event."""
+        started = time.perf_counter()
+        steps: list[Step] = []
+
+        yield TaskEvent(type=EventType.step_started, data=StepStarted(agent=self.name, name="tools"))
+        t0 = time.perf_counter()
+        gathered = await self.gather(task)
+        steps.append(Step(agent=self.name, name="tools", duration_ms=_ms(t0), detail=gathered.detail))
+        yield TaskEvent(type=EventType.step_finished, data=steps[-1])
+
+        yield TaskEvent(type=EventType.step_started, data=StepStarted(agent=self.name, name="llm"))
+        t0 = time.perf_counter()
+        parts: list[str] = []
+        finish_reason = "stop"
+        if gathered.preamble:
+            parts.append(gathered.preamble)
+            yield token(gathered.preamble, self.name)
+        messages = self.messages(task, gathered)
+        async for chunk in self.llm.astream(messages, **self.llm_kwargs(task)):
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            if text:
+                parts.append(text)
+                yield token(text, self.name)
+            reason = (chunk.response_metadata or {}).get("finish_reason")
+            if reason:
+                finish_reason = "length" if reason == "length" else "stop"
+        if gathered.footer:
+            parts.append(gathered.footer)
+            yield token(gathered.footer, self.name)
+        steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=self.llm.model_name))
+        yield TaskEvent(type=EventType.step_finished, data=steps[-1])
+
+        output = "".join(parts)
+        usage = await asyncio.to_thread(self._usage, messages, output)
+        yield TaskEvent(
+            type=EventType.result,
+            data=TaskResult(
+                task_id=task.task_id,
+                agent=self.name,
+                output=output,
+                data=gathered.data,
+                sources=gathered.sources,
+                usage=usage,
+                duration_ms=_ms(started),
+                steps=steps,
+                finish_reason=finish_reason,
+            ),
+        )
+
+    def _usage(self, messages: list[BaseMessage], output: str) -> Usage:
+        model = self.llm.model_name
+        prompt = count_message_tokens([(m.type, str(m.content)) for m in messages], model)
+        completion = count_tokens(output, model)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def conversation_messages(messages: list[Message]) -> list[BaseMessage]:
+    """Earlier turns as LangChain messages (system and tool turns are left to each agent)."""
+    out: list[BaseMessage] = []
+    for message in messages:
+        if message.role == "user":
+            out.append(HumanMessage(message.content))
+        elif message.role == "assistant":
+            out.append(AIMessage(message.content))
+    return out
+
+
+def findings_text(findings: list[Finding], exclude: str | None = None) -> str:
+    """The findings of earlier agents, as the next agent's LLM reads them."""
+    blocks = []
+    for finding in findings:
+        if finding.agent == exclude:
+            continue
+        if finding.status == "ok":
+            blocks.append(f"## From the {finding.agent}\n{finding.output.strip()}")
+        else:
+            blocks.append(
+                f"## From the {finding.agent}: MISSING\nThe {finding.agent} failed ({finding.error}); "
+                "its findings are not available. Say so briefly."
+            )
+    return "\n\n".join(blocks)

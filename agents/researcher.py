@@ -1,0 +1,64 @@
+"""The researcher: finds passages in the knowledge base (and the web, if configured) and cites them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from agents.base import Agent, Gathered
+from agents.knowledge import KnowledgeBase, Passage
+from agents.web_search import WebSearch
+from orchestration.protocol import Source, TaskRequest
+
+log = logging.getLogger(__name__)
+
+
+class Researcher(Agent):
+    name = "researcher"
+    system_prompt = (
+        "You are a researcher. Summarise what the numbered passages say about the task in a few "
+        "sentences. Cite passages by their number, like [1]. Use only the passages."
+    )
+
+    def __init__(self, settings, llm, web: WebSearch | None = None):
+        super().__init__(settings, llm)
+        self.web = web
+        self.knowledge = KnowledgeBase([])
+
+    async def start(self) -> None:
+        folder = self.settings.resolve(self.settings.knowledge_dir)
+        self.knowledge = await asyncio.to_thread(KnowledgeBase.from_folder, folder)
+        log.info("indexed %d chunks from %s", len(self.knowledge.chunks), folder)
+
+    async def gather(self, task: TaskRequest) -> Gathered:
+        query = task.instruction
+        passages = await asyncio.to_thread(self.knowledge.search, query, 4)
+        if self.web is not None and self.web.enabled:
+            try:
+                passages += await self.web.search(query)
+            except Exception as error:  # the web is optional: say so, keep the local findings
+                log.warning("web search failed: %s", error)
+        sources = [
+            Source(ref=n, title=p.chunk.heading, location=p.chunk.location,
+                   snippet=p.chunk.text[:400], score=round(p.score, 3))
+            for n, p in enumerate(passages, start=1)
+        ]
+        if not passages:
+            return Gathered(
+                facts="No passage in the knowledge base matches this task.",
+                detail="0 passages",
+                preamble="The knowledge base has nothing on this. ",
+            )
+        return Gathered(
+            facts=_numbered(passages),
+            data={"passages": [s.model_dump() for s in sources]},
+            sources=sources,
+            detail=f"{len(passages)} passages",
+            footer="\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources),
+        )
+
+
+def _numbered(passages: list[Passage]) -> str:
+    return "\n\n".join(
+        f"[{n}] ({p.chunk.location}) {p.chunk.text[:700]}" for n, p in enumerate(passages, start=1)
+    )

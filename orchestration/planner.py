@@ -1,0 +1,153 @@
+"""Planning: which agents a request needs. An LLM plan when the model can plan, rules otherwise.
+
+The rules planner stands on its own: the embedded 135M model returns valid JSON but picks the
+right agents 0 times in 30, so with it the rules decide.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, Field, ValidationError
+
+from config import Settings
+from orchestration.protocol import AgentName
+
+log = logging.getLogger(__name__)
+
+RequestKind = Literal["small_talk", "writing", "research", "analysis", "research_and_analysis"]
+WORKERS: tuple[AgentName, ...] = ("researcher", "analyst")
+
+
+class Plan(BaseModel):
+    kind: RequestKind
+    agents: list[AgentName] = Field(description="Workers to call before the writer, in order")
+    reason: str = ""
+    planner: Literal["rules", "llm"] = "rules"
+
+    @property
+    def team(self) -> list[AgentName]:
+        return [*self.agents, "writer"]
+
+
+# --- rules ------------------------------------------------------------------------------------
+SMALL_TALK = re.compile(
+    r"^\s*(hi|hello|hey|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?|thank you|"
+    r"cheers|bye|goodbye|see you|ok(ay)?|cool|great|nice|how are you|who are you|what'?s up|"
+    r"what is your name|what can you do)\b[\s\S]{0,40}$",
+    re.I,
+)
+ANALYSIS = re.compile(
+    r"\b(calculat\w*|comput\w*|growth|grew|cagr|percent\w*|average|mean|median|sum|total|"
+    r"statistic\w*|std|deviation|ratio|increase|decrease|difference|how much|how many|"
+    r"multiply|divide|subtract|add up|estimate|forecast|margin|rate of|per cent|"
+    r"analy[sz]\w*|compare the (numbers|figures))\b|\d\s*[-+*/^x×]\s*\d|\d\s*%|%\s*of\b",
+    re.I,
+)
+RESEARCH = re.compile(  # asks for facts, whatever else it asks
+    r"\b(research\w*|look up|find( out)?|search\w*|according to|knowledge base|docs?|documentation|"
+    r"what does .{1,60} say|what do(es)? (the|our) |explain\w*|describe|tell me about|sources?|cite|"
+    r"references?|background|overview|learn about|details? (on|about)|configur\w*|install\w*|"
+    r"set ?up|how (do|does|can|should) (i|we|you|it|chorus|the)\b)",
+    re.I,
+)
+QUESTION = re.compile(  # a plain question: facts, unless it is only about figures
+    r"\b(what is|what are|who|where|when|why|which|how)\b|\?\s*$", re.I,
+)
+WRITING = re.compile(
+    r"\b(rewrite|rephrase|paraphrase|reword|proofread|polish|translate|shorten|summari[sz]e this|"
+    r"fix (the )?grammar|make (it|this) (more|less|shorter|longer|formal|casual)|"
+    r"write|draft|compose|poem|haiku|story|email|letter|tweet|slogan|tagline|joke|essay)\b",
+    re.I,
+)
+
+
+def plan_by_rules(request: str) -> Plan:
+    text = request.strip()
+    if not text or (SMALL_TALK.match(text) and not ANALYSIS.search(text)):
+        return Plan(kind="small_talk", agents=[], reason="greeting or small talk: fast path")
+    wants_analysis = bool(ANALYSIS.search(text))
+    wants_research = bool(RESEARCH.search(text)) or (bool(QUESTION.search(text)) and not wants_analysis)
+    writing = WRITING.search(text)
+    if writing and not wants_analysis and (not wants_research or writing.start() < 12):
+        # "Rewrite this ..." / "Write a haiku about ..." go straight to the writer.
+        return Plan(kind="writing", agents=[], reason="plain writing: fast path")
+    if wants_research and wants_analysis:
+        return Plan(kind="research_and_analysis", agents=["researcher", "analyst"],
+                    reason="asks for facts and for figures")
+    if wants_analysis:
+        return Plan(kind="analysis", agents=["analyst"], reason="asks for figures")
+    if wants_research:
+        return Plan(kind="research", agents=["researcher"], reason="asks for facts")
+    if len(text.split()) <= 4:
+        return Plan(kind="small_talk", agents=[], reason="short message: fast path")
+    return Plan(kind="research", agents=["researcher"], reason="open question: look it up first")
+
+
+# --- LLM --------------------------------------------------------------------------------------
+class LLMPlan(BaseModel):
+    agents: list[AgentName]
+    reason: str = ""
+
+
+PLAN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "agents": {"type": "array", "items": {"enum": list(WORKERS)}, "maxItems": 2},
+        "reason": {"type": "string", "maxLength": 200},
+    },
+    "required": ["agents", "reason"],
+    "additionalProperties": False,
+}
+PLANNER_PROMPT = (
+    "You route a request to a team. Choose the workers the request needs before the writer "
+    "answers: 'researcher' looks facts up in the knowledge base; 'analyst' computes numbers "
+    "(growth rates, percentages, sums, averages). Choose none for greetings, small talk and "
+    "plain writing or rewriting. Answer with JSON only."
+)
+
+
+async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
+    """The LLM's plan, or None when it is invalid or useless (then the rules decide)."""
+    bound = llm.bind(
+        response_format={"type": "json_schema",
+                         "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}},
+        max_tokens=120, temperature=0,
+    )
+    try:
+        reply = await bound.ainvoke([SystemMessage(PLANNER_PROMPT), HumanMessage(request)])
+        parsed = LLMPlan.model_validate(json.loads(str(reply.content)))
+    except (ValidationError, ValueError) as error:
+        log.info("LLM plan rejected (%s): using the rules", type(error).__name__)
+        return None
+    except Exception as error:  # the planner's LLM being down must not stop the request
+        log.warning("LLM planner failed (%s): using the rules", error)
+        return None
+    agents = [a for a in WORKERS if a in parsed.agents]  # canonical order, no duplicates
+    if len(agents) != len(set(parsed.agents)):
+        return None
+    kind: RequestKind = (
+        "research_and_analysis" if len(agents) == 2 else
+        "research" if agents == ["researcher"] else
+        "analysis" if agents == ["analyst"] else "writing"
+    )
+    return Plan(kind=kind, agents=agents, reason=parsed.reason[:200], planner="llm")
+
+
+def llm_planning_enabled(settings: Settings) -> bool:
+    if settings.planner == "auto":
+        return not settings.uses_local_llm("supervisor")  # the embedded model cannot plan
+    return settings.planner == "llm"
+
+
+async def plan_request(request: str, settings: Settings, llm: ChatOpenAI | None) -> Plan:
+    if llm is not None and llm_planning_enabled(settings):
+        plan = await plan_by_llm(request, llm)
+        if plan is not None:
+            return plan
+    return plan_by_rules(request)

@@ -1,0 +1,314 @@
+"""The inter-agent protocol: the one module every server speaks.
+
+`POST /v1/tasks` takes a `TaskRequest`. Without streaming it answers a `TaskResult` (HTTP 200) or
+an error body with a non-200 status. With `"stream": true` it answers Server-Sent Events whose
+`event:` is one of `EventType` and whose `data:` is the JSON of the matching model below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from enum import Enum
+from typing import Any, Literal
+
+import httpx
+from httpx_sse import aconnect_sse
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+TASKS_PATH = "/v1/tasks"
+AgentName = Literal["researcher", "analyst", "writer"]
+AGENT_NAMES: tuple[AgentName, ...] = ("researcher", "analyst", "writer")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+class GenerationParams(BaseModel):
+    """OpenAI generation parameters, passed down unchanged to the LLM that writes the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+    user: str | None = None
+
+    def llm_kwargs(self) -> dict[str, Any]:
+        """The parameters that were set, as keyword arguments for a chat-completions call."""
+        return self.model_dump(exclude_none=True, exclude={"user"})
+
+
+class Message(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str
+    name: str | None = None
+    tool_call_id: str | None = None
+
+
+class Source(BaseModel):
+    """Where a passage came from: a file and heading of the knowledge base, or a web page."""
+
+    ref: int
+    title: str
+    location: str
+    snippet: str = ""
+    score: float | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class Finding(BaseModel):
+    """What one agent contributed, handed to the agents after it."""
+
+    agent: AgentName
+    status: Literal["ok", "failed"]
+    output: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)
+    error: str | None = None
+
+
+class TaskRequest(BaseModel):
+    task_id: str = Field(default_factory=lambda: new_id("task"))
+    request_id: str = Field(default_factory=lambda: new_id("req"))
+    conversation_id: str | None = None
+    instruction: str
+    messages: list[Message] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    params: GenerationParams = Field(default_factory=GenerationParams)
+    deadline: float = Field(default_factory=lambda: time.time() + 120.0, description="Unix time")
+    stream: bool = False
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.time()
+
+
+class Step(BaseModel):
+    """One thing an agent (or the supervisor) did, with its timing."""
+
+    agent: str
+    name: str
+    status: Literal["ok", "failed", "skipped"] = "ok"
+    duration_ms: float = 0.0
+    detail: str = ""
+
+
+class AgentRun(BaseModel):
+    """The supervisor's record of one agent call."""
+
+    agent: AgentName
+    status: Literal["ok", "failed"]
+    duration_ms: float
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = 1
+    iteration: int = 1
+    error: str | None = None
+
+
+class TaskResult(BaseModel):
+    task_id: str
+    agent: str
+    status: Literal["completed", "degraded"] = "completed"
+    output: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    duration_ms: float = 0.0
+    steps: list[Step] = Field(default_factory=list)
+    trace: list[AgentRun] = Field(default_factory=list, description="Supervisor only")
+    iterations: int = 0
+    finish_reason: Literal["stop", "length"] = "stop"
+
+    @property
+    def agents_used(self) -> list[str]:
+        seen = dict.fromkeys(run.agent for run in self.trace)
+        return list(seen)
+
+
+class ErrorInfo(BaseModel):
+    message: str
+    type: str = "agent_error"
+    agent: str | None = None
+
+
+class EventType(str, Enum):
+    step_started = "step_started"
+    step_finished = "step_finished"
+    token = "token"
+    result = "result"
+    error = "error"
+
+
+class StepStarted(BaseModel):
+    agent: str
+    name: str
+
+
+class Token(BaseModel):
+    delta: str
+    agent: str | None = None
+
+
+EVENT_MODELS: dict[EventType, type[BaseModel]] = {
+    EventType.step_started: StepStarted,
+    EventType.step_finished: Step,
+    EventType.token: Token,
+    EventType.result: TaskResult,
+    EventType.error: ErrorInfo,
+}
+
+
+class TaskEvent(BaseModel):
+    type: EventType
+    data: StepStarted | Step | Token | TaskResult | ErrorInfo
+
+    @classmethod
+    def parse(cls, event: str, data: str) -> TaskEvent:
+        kind = EventType(event)
+        return cls(type=kind, data=EVENT_MODELS[kind].model_validate_json(data))
+
+    def to_sse(self) -> dict[str, str]:
+        """The keyword arguments of sse_starlette's ServerSentEvent."""
+        return {"event": self.type.value, "data": self.data.model_dump_json()}
+
+
+def token(delta: str, agent: str | None = None) -> TaskEvent:
+    return TaskEvent(type=EventType.token, data=Token(delta=delta, agent=agent))
+
+
+# --- errors -----------------------------------------------------------------------------------
+class AgentCallError(Exception):
+    """A call to another server failed; `retryable` is true only where nothing can have run twice."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+
+RETRYABLE_STATUSES = {502, 503, 504}
+
+
+def _raise_for_status(response: httpx.Response, body: bytes) -> None:
+    if response.status_code == 200:
+        return
+    try:
+        message = ErrorInfo.model_validate_json(body).message
+    except ValueError:
+        message = body.decode(errors="replace")[:300] or response.reason_phrase
+    raise AgentCallError(
+        f"HTTP {response.status_code}: {message}",
+        status=response.status_code,
+        retryable=response.status_code in RETRYABLE_STATUSES,
+    )
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, AgentCallError) and error.retryable
+
+
+# --- the client ---------------------------------------------------------------------------------
+class TaskClient:
+    """Calls `/v1/tasks` on another server over the process's one shared HTTP client."""
+
+    def __init__(self, http: httpx.AsyncClient, attempts: int = 3):
+        self.http = http
+        self.attempts = attempts
+
+    def _headers(self, task: TaskRequest) -> dict[str, str]:
+        headers = {"x-request-id": task.request_id}
+        if task.conversation_id:
+            headers["x-conversation-id"] = task.conversation_id
+        return headers
+
+    def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            retry=retry_if_exception(_is_retryable),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            reraise=True,
+        )
+
+    async def run(self, base_url: str, task: TaskRequest) -> TaskResult:
+        """Run a task to completion. Retries cover only connection failures and 502/503/504."""
+        task = task.model_copy(update={"stream": False})
+        async for attempt in self._retrying():
+            with attempt:
+                async with asyncio.timeout(max(task.seconds_left(), 0.001)):
+                    try:
+                        response = await self.http.post(
+                            base_url + TASKS_PATH,
+                            content=task.model_dump_json(),
+                            headers=self._headers(task) | {"content-type": "application/json"},
+                            timeout=None,
+                        )
+                    except httpx.TransportError as error:
+                        raise _transport_error(error) from error
+                    _raise_for_status(response, response.content)
+                    return TaskResult.model_validate_json(response.content)
+        raise AssertionError("unreachable")
+
+    async def stream(self, base_url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+        """Stream a task's events as they come. Once an event has arrived nothing is retried.
+
+        The whole-task deadline is the caller's to enforce (an asyncio.timeout around the loop that
+        consumes this); here each read waits at most until the deadline.
+        """
+        task = task.model_copy(update={"stream": True})
+        for attempt in range(1, self.attempts + 1):
+            produced = False
+            try:
+                async with aconnect_sse(
+                    self.http, "POST", base_url + TASKS_PATH,
+                    content=task.model_dump_json(),
+                    headers=self._headers(task) | {"content-type": "application/json"},
+                    timeout=httpx.Timeout(max(task.seconds_left(), 0.001)),
+                ) as source:
+                    if source.response.status_code != 200:
+                        _raise_for_status(source.response, await source.response.aread())
+                    async for sse in source.aiter_sse():
+                        produced = True
+                        yield TaskEvent.parse(sse.event, sse.data)
+                    return
+            except (httpx.TransportError, AgentCallError) as error:
+                mapped = _transport_error(error) if isinstance(error, httpx.TransportError) else error
+                if produced or not mapped.retryable or attempt == self.attempts:
+                    if mapped is error:
+                        raise
+                    raise mapped from error
+            await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 1.0))
+
+
+def _transport_error(error: httpx.TransportError) -> AgentCallError:
+    retryable = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+    return AgentCallError(f"{type(error).__name__}: {error}", retryable=retryable)
+
+
+async def collect_result(events: AsyncIterator[TaskEvent]) -> TaskResult:
+    """Drain an event stream to its result; an error event becomes an AgentCallError."""
+    async for event in events:
+        if event.type is EventType.result:
+            return event.data  # type: ignore[return-value]
+        if event.type is EventType.error:
+            raise AgentCallError(event.data.message)  # type: ignore[union-attr]
+    raise AgentCallError("the stream ended without a result")

