@@ -107,6 +107,7 @@ class Settings(BaseSettings):
 
     # --- the gateway ---
     model_name: str = "chorus"
+    model_aliases: str = ""  # comma-separated alias=model pairs, e.g. "gpt-4o=chorus"
     api_keys: str = ""  # comma-separated bearer keys; empty: no auth (loopback use)
     conversation_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     conversation_max_messages: int = Field(200, ge=2)
@@ -185,6 +186,11 @@ class Settings(BaseSettings):
 
     def agent_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.agent_port(name)}"
+
+    @property
+    def model_alias_map(self) -> dict[str, str]:
+        pairs = (item.split("=", 1) for item in self.model_aliases.split(",") if "=" in item)
+        return {alias.strip(): target.strip() for alias, target in pairs}
 
     @property
     def gateway_api_keys(self) -> frozenset[str]:

@@ -11,6 +11,7 @@ import argparse
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -156,6 +157,12 @@ def http_check(url: str, timeout: float) -> tuple[bool, str]:
     return response.status_code == 200, f"HTTP {response.status_code}"
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -186,6 +193,12 @@ def up(settings: Settings) -> int:
         print("settings changed: restarting every process")
         supervisord.shutdown()
     if supervisord.pid() is None:
+        busy = [spec for spec in specs if port_in_use(spec.port)]
+        if busy:
+            for spec in busy:
+                print(f"port {spec.port} (for {spec.name}) is already in use by another program",
+                      file=sys.stderr)
+            return 1
         supervisord.start()
     else:
         supervisord.rpc().startAllProcesses(True)

@@ -1,0 +1,53 @@
+"""One error hierarchy for the public API, rendered to OpenAI's error shape in one place."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+
+class APIError(Exception):
+    status = 500
+    type = "server_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+    def body(self) -> dict:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+class BadRequest(APIError):
+    status, type = 400, "invalid_request_error"
+
+
+class Unauthorized(APIError):
+    status, type = 401, "invalid_request_error"
+
+
+class NotFound(APIError):
+    status, type = 404, "invalid_request_error"
+
+
+class PayloadTooLarge(APIError):
+    status, type = 413, "invalid_request_error"
+
+
+class RateLimited(APIError):
+    status, type = 429, "rate_limit_error"
+
+
+class ServiceUnavailable(APIError):
+    status, type = 503, "service_unavailable"
+
+
+def render(error: APIError, request_id: str | None = None) -> JSONResponse:
+    headers = {}
+    if error.status >= 500:
+        # The whole team already ran (or could not): the SDK must not silently run it again.
+        headers["x-should-retry"] = "false"
+    if request_id:
+        headers["x-request-id"] = request_id
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)

@@ -1,0 +1,59 @@
+"""One chat turn: from what the client sent and what is stored, the task for the team."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from orchestration.conversations import new_messages
+from orchestration.protocol import Message
+from orchestration.tokens import count_tokens
+
+SYSTEM_ROLES = ("system", "developer")
+
+
+@dataclass
+class Turn:
+    instruction: str
+    context: list[Message]  # system messages, then the (trimmed) earlier turns
+    to_store: list[Message]  # the new messages of this turn (the answer is added after)
+
+
+def conversation_id_of(body_id: str | None, metadata: dict[str, str] | None, header: str | None) -> str:
+    """Body field, else metadata.conversation_id, else the X-Conversation-Id header, else a new id."""
+    return (body_id or (metadata or {}).get("conversation_id") or header
+            or f"conv-{uuid.uuid4().hex[:20]}")
+
+
+def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens: int) -> Turn:
+    system = [m for m in sent if m.role in SYSTEM_ROLES]  # applies to this turn, never stored
+    dialogue = [m for m in sent if m.role not in SYSTEM_ROLES]
+    fresh = new_messages(stored, dialogue)
+    history = stored + fresh
+    last_user = next((i for i in range(len(history) - 1, len(stored) - 1, -1)
+                      if history[i].role == "user"), None)
+    if last_user is not None:
+        instruction, earlier = history[last_user].content, history[:last_user]
+    elif sent:
+        instruction, earlier = sent[-1].content, history  # e.g. only a developer message
+    else:
+        instruction, earlier = "", history
+    return Turn(instruction, system + trim_history(earlier, max_context_tokens, system, instruction), fresh)
+
+
+def trim_history(
+    history: list[Message], budget: int, system: list[Message], instruction: str
+) -> list[Message]:
+    """Drop the oldest messages until the prompt fits the budget; system messages always stay."""
+    used = count_tokens(instruction) + sum(count_tokens(m.content) + 3 for m in system)
+    kept: list[Message] = []
+    for message in reversed(history):
+        cost = count_tokens(message.content) + 3
+        if used + cost > budget:
+            break
+        kept.append(message)
+        used += cost
+    kept.reverse()
+    while kept and kept[0].role != "user":  # start at a user turn, not mid-turn
+        kept.pop(0)
+    return kept
