@@ -43,7 +43,8 @@ class LLMSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore",
+        case_sensitive=False, env_ignore_empty=True,  # an empty VAR= means "use the default"
     )
 
     # --- where each process listens ---

@@ -1,0 +1,49 @@
+"""Fake agent servers for tests of the supervisor's logic: real HTTP, scripted behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from orchestration.protocol import EventType, TaskEvent, TaskRequest, TaskResult, token
+
+
+@dataclass
+class FakeAgent:
+    name: str
+    delay: float = 0.0
+    output: str = "done"
+    data: dict = field(default_factory=dict)
+    fail_with: int | None = None  # an HTTP status to answer instead of a result
+    calls: list[TaskRequest] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/tasks")
+        async def run(task: TaskRequest):
+            self.calls.append(task)
+            await asyncio.sleep(self.delay)
+            if self.fail_with:
+                return JSONResponse({"message": "scripted failure"}, status_code=self.fail_with)
+            result = TaskResult(task_id=task.task_id, agent=self.name, output=self.output, data=self.data)
+            if not task.stream:
+                return result
+
+            async def events():
+                for word in self.output.split(" "):
+                    yield ServerSentEvent(**token(word + " ", self.name).to_sse())
+                result.output = " ".join(w for w in self.output.split(" ")) + " "
+                yield ServerSentEvent(**TaskEvent(type=EventType.result, data=result).to_sse())
+
+            return EventSourceResponse(events())
+
+        @app.get("/health")
+        async def health():
+            return {"status": "ok"}
+
+        return app

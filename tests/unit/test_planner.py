@@ -1,0 +1,67 @@
+import json
+
+import pytest
+from fastapi import FastAPI
+from langchain_openai import ChatOpenAI
+
+from config.settings import Settings
+from orchestration.planner import plan_by_rules, plan_request
+from tests.helpers import ROOT, ServerThread
+
+
+@pytest.mark.parametrize(
+    ("request_text", "agents"),
+    [("hi there!", []), ("Rewrite this more formally: we gotta go", []),
+     ("What is the growth rate from 100 to 130?", ["analyst"]),
+     ("How do I configure the writer's model?", ["researcher"]),
+     ("research what the docs say about Redis and compute 15% of 80", ["researcher", "analyst"])],
+)
+def test_rules_route_by_request_kind(request_text, agents):
+    assert plan_by_rules(request_text).agents == agents
+
+
+def test_shipped_routing_set_is_large_enough_and_rules_reach_90_percent():
+    rows = [json.loads(line) for line in (ROOT / "tests/evals/routing.jsonl").read_text().splitlines() if line]
+    assert len(rows) >= 60
+    right = sum(sorted(plan_by_rules(r["request"]).team) == sorted(r["agents"]) for r in rows)
+    assert right / len(rows) >= 0.9
+
+
+def fake_llm_app(reply: str) -> FastAPI:
+    """A fake OpenAI-compatible endpoint that always answers `reply` (named as the fake it is)."""
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(body: dict):
+        return {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": reply}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+    return app
+
+
+@pytest.mark.parametrize("reply", ["not json", '{"agents": ["astrologer"], "reason": "x"}',
+                                   '{"reason": "missing agents"}'])
+async def test_invalid_llm_plan_falls_back_to_rules(reply):
+    with ServerThread(fake_llm_app(reply)) as fake:
+        llm = ChatOpenAI(base_url=fake.url + "/v1", api_key="k", model="m", max_retries=0)
+        plan = await plan_request("compute the growth from 10 to 20", Settings(_env_file=None, planner="llm"), llm)
+    assert plan.planner == "rules" and plan.agents == ["analyst"]
+
+
+async def test_valid_llm_plan_is_used():
+    reply = '{"agents": ["researcher"], "reason": "needs facts"}'
+    with ServerThread(fake_llm_app(reply)) as fake:
+        llm = ChatOpenAI(base_url=fake.url + "/v1", api_key="k", model="m", max_retries=0)
+        plan = await plan_request("hello", Settings(_env_file=None, planner="llm"), llm)
+    assert plan.planner == "llm" and plan.agents == ["researcher"]
+
+
+def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
+    from orchestration.planner import llm_planning_enabled
+
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    assert not llm_planning_enabled(Settings(_env_file=None, planner="auto"))
+    assert llm_planning_enabled(Settings(_env_file=None, planner="auto",
+                                         supervisor_llm_base_url="http://big-model:9000/v1"))

@@ -1,0 +1,114 @@
+import asyncio
+import time
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from orchestration.http import make_http_client
+from orchestration.protocol import (
+    AgentCallError,
+    EventType,
+    TaskClient,
+    TaskEvent,
+    TaskRequest,
+    TaskResult,
+    token,
+)
+from tests.helpers import ServerThread, free_port
+
+
+def test_events_round_trip_through_sse_fields():
+    result = TaskResult(task_id="t", agent="writer", output="hi", data={"x": 1})
+    for event in [token("hel", "writer"), TaskEvent(type=EventType.result, data=result)]:
+        fields = event.to_sse()
+        assert TaskEvent.parse(fields["event"], fields["data"]) == event
+
+
+def test_task_carries_ids_params_and_deadline():
+    task = TaskRequest(instruction="x", params={"temperature": 0.1, "stop": ["\n"]})
+    assert task.request_id.startswith("req-") and task.seconds_left() > 100
+    assert task.params.llm_kwargs() == {"temperature": 0.1, "stop": ["\n"]}
+    with pytest.raises(ValueError):
+        TaskRequest(instruction="x", params={"temperature": 0.1, "bogus": 1})
+
+
+def scripted_app(statuses: list[int], seen: list[dict]) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/tasks")
+    async def run_scripted(task: TaskRequest):
+        seen.append(task.model_dump())
+        status = statuses.pop(0) if statuses else 200
+        if status != 200:
+            return JSONResponse({"message": f"status {status}"}, status_code=status)
+        return TaskResult(task_id=task.task_id, agent="fake", output="ok")
+
+    return app
+
+
+async def test_retries_503_then_succeeds():
+    seen: list[dict] = []
+    with ServerThread(scripted_app([503, 502], seen)) as server:
+        async with make_http_client() as http:
+            result = await TaskClient(http, attempts=3).run(server.url, TaskRequest(instruction="x"))
+    assert result.output == "ok" and len(seen) == 3
+
+
+async def test_does_not_retry_a_500():
+    seen: list[dict] = []
+    with ServerThread(scripted_app([500], seen)) as server:
+        async with make_http_client() as http:
+            with pytest.raises(AgentCallError) as caught:
+                await TaskClient(http, attempts=3).run(server.url, TaskRequest(instruction="x"))
+    assert caught.value.status == 500 and len(seen) == 1
+
+
+async def test_connection_refused_is_retried_then_reported():
+    async with make_http_client() as http:
+        with pytest.raises(AgentCallError) as caught:
+            await TaskClient(http, attempts=2).run(f"http://127.0.0.1:{free_port()}", TaskRequest(instruction="x"))
+    assert caught.value.retryable
+
+
+async def test_stream_is_not_retried_once_output_was_produced():
+    calls = []
+    app = FastAPI()
+
+    @app.post("/v1/tasks")
+    async def run(task: TaskRequest):
+        calls.append(1)
+
+        async def body():
+            fields = token("partial").to_sse()
+            yield f"event: {fields['event']}\ndata: {fields['data']}\n\n".encode()
+            await asyncio.sleep(0.05)
+            raise RuntimeError("connection dropped mid-stream")
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    received = []
+    with ServerThread(app) as server:
+        async with make_http_client() as http:
+            with pytest.raises(Exception):
+                async for event in TaskClient(http, attempts=3).stream(server.url, TaskRequest(instruction="x")):
+                    received.append(event)
+    assert [e.data.delta for e in received] == ["partial"]
+    assert len(calls) == 1
+
+
+async def test_deadline_bounds_the_call():
+    app = FastAPI()
+
+    @app.post("/v1/tasks")
+    async def slow(task: TaskRequest):
+        await asyncio.sleep(5)
+
+    with ServerThread(app) as server:
+        async with make_http_client() as http:
+            task = TaskRequest(instruction="x", deadline=time.time() + 0.3)
+            started = time.perf_counter()
+            with pytest.raises(TimeoutError):
+                await TaskClient(http).run(server.url, task)
+            elapsed = time.perf_counter() - started
+    assert elapsed < 2

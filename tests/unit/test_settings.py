@@ -1,0 +1,65 @@
+import re
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from config.settings import Settings, describe_errors
+from tests.helpers import ROOT
+
+
+def test_defaults_point_at_the_embedded_runtime(monkeypatch):
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    s = Settings(_env_file=None)
+    assert (s.gateway_port, s.supervisor_port, s.researcher_port, s.analyst_port, s.writer_port,
+            s.local_llm_port) == (8000, 8001, 8002, 8003, 8004, 8080)
+    assert s.redis_url == "redis://127.0.0.1:6379/0"
+    assert s.runs_embedded_redis and s.runs_embedded_llm
+    assert s.llm_for("writer").base_url == "http://127.0.0.1:8080/v1"
+
+
+def test_per_agent_override_wins_over_the_shared_default(monkeypatch):
+    monkeypatch.setenv("LLM_BASE_URL", "http://models.internal:9000/v1")
+    monkeypatch.setenv("LLM_MODEL", "shared-model")
+    monkeypatch.setenv("RESEARCHER_LLM_MODEL", "research-model")
+    monkeypatch.setenv("WRITER_LLM_TEMPERATURE", "0.9")
+    s = Settings(_env_file=None)
+    assert s.llm_for("researcher").model == "research-model"
+    assert s.llm_for("analyst").model == "shared-model"
+    assert s.llm_for("writer").temperature == 0.9
+    assert s.llm_for("writer").base_url == "http://models.internal:9000/v1"
+    assert not s.runs_embedded_llm  # nobody uses the local model, so it is not started
+
+
+def test_remote_redis_starts_no_embedded_server(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6380/1")
+    assert not Settings(_env_file=None).runs_embedded_redis
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("GATEWAY_PORT", "eighty"), ("GATEWAY_PORT", "70000"), ("REDIS_URL", "http://x"),
+     ("LLM_TEMPERATURE", "5"), ("PLANNER", "magic"), ("LLM_BASE_URL", "ftp://x")],
+)
+def test_invalid_value_names_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert variable in describe_errors(caught.value)
+
+
+def test_a_server_with_a_bad_setting_fails_at_start_naming_it():
+    env = {"PATH": "/usr/bin:/bin", "WRITER_PORT": "not-a-port"}
+    done = subprocess.run([sys.executable, "-m", "servers", "writer"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "WRITER_PORT='not-a-port'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_env_example_lists_every_setting():
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z_]+)=", text, re.M))
+    fields = {name.upper() for name in Settings.model_fields}
+    assert fields == listed

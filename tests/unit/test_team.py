@@ -1,0 +1,111 @@
+"""The supervisor graph against fake agents over real HTTP."""
+
+import time
+from contextlib import ExitStack
+
+import pytest
+
+from config.settings import Settings
+from orchestration.http import make_http_client
+from orchestration.protocol import EventType, TaskClient, TaskRequest
+from orchestration.team import Team
+from tests.helpers import ServerThread
+from tests.unit.fake_agents import FakeAgent
+
+BOTH = "research what the docs say about redis and compute the growth rate from 100 to 125"
+
+
+async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], **settings_overrides):
+    """Each request through one Team, as one supervisor process serves them; (events, result) each."""
+    outcomes = []
+    with ExitStack() as stack:
+        servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
+        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()},
+                            **settings_overrides)
+        async with make_http_client() as http:
+            team = Team(settings, TaskClient(http, attempts=2), planner_llm=None)
+            for instruction in instructions:
+                events = [e async for e in team.events(TaskRequest(instruction=instruction))]
+                outcomes.append((events, events[-1].data))
+    return outcomes
+
+
+async def run_team(agents: dict[str, FakeAgent], instruction: str, **settings_overrides):
+    return (await run_requests(agents, [instruction], **settings_overrides))[0]
+
+
+async def test_independent_agents_run_concurrently():
+    agents = {"researcher": FakeAgent("researcher", delay=1.0), "analyst": FakeAgent("analyst", delay=1.0),
+              "writer": FakeAgent("writer", output="final answer")}
+    started = time.perf_counter()
+    events, result = await run_team(agents, BOTH)
+    elapsed = time.perf_counter() - started
+    assert [run.agent for run in result.trace] == ["researcher", "analyst", "writer"]
+    assert elapsed < 1.7, f"two 1 s agents took {elapsed:.2f} s: they did not run concurrently"
+
+
+async def test_writer_tokens_stream_and_join_to_the_result():
+    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
+              "writer": FakeAgent("writer", output="one two three")}
+    events, result = await run_team(agents, BOTH)
+    tokens = [e.data.delta for e in events if e.type is EventType.token]
+    assert len(tokens) == 3
+    assert "".join(tokens) == result.output
+
+
+async def test_review_rounds_are_bounded_and_counted_per_request():
+    # The analyst runs beside the researcher, finds no figures, and review sends it back.
+    def team():
+        return {"researcher": FakeAgent("researcher", output="revenue was 100 then 125"),
+                "analyst": FakeAgent("analyst", data={"needs_data": True}), "writer": FakeAgent("writer")}
+
+    capped = team()
+    [(_, result)] = await run_requests(capped, [BOTH], max_iterations=1)
+    assert result.iterations == 1 and len(capped["analyst"].calls) == 1  # the bound stops round 2
+
+    looping = team()
+    outcomes = await run_requests(looping, [BOTH, BOTH, BOTH], max_iterations=2)
+    # every request gets its own two rounds: nothing is carried over from earlier turns
+    assert [result.iterations for _, result in outcomes] == [2, 2, 2]
+    assert len(looping["analyst"].calls) == 6 and len(looping["researcher"].calls) == 3
+
+
+async def test_second_round_gives_the_analyst_the_researchers_findings():
+    agents = {"researcher": FakeAgent("researcher", output="sales rose from 80 to 100"),
+              "analyst": FakeAgent("analyst", data={"needs_data": True}),
+              "writer": FakeAgent("writer")}
+    await run_team(agents, BOTH, max_iterations=3)
+    first, second = agents["analyst"].calls
+    assert first.findings == []
+    assert [f.agent for f in second.findings] == ["researcher"]
+
+
+async def test_failing_agent_is_retried_once_then_skipped_and_the_answer_still_comes():
+    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst", fail_with=500),
+              "writer": FakeAgent("writer", output="answer without figures")}
+    _, result = await run_team(agents, BOTH)
+    analyst = next(r for r in result.trace if r.agent == "analyst")
+    assert analyst.status == "failed" and analyst.attempts == 2 and "500" in analyst.error
+    assert len(agents["analyst"].calls) == 2
+    assert result.status == "degraded"
+    told = agents["writer"].calls[0].findings
+    assert any(f.agent == "analyst" and f.status == "failed" for f in told)
+    assert result.output.strip() == "answer without figures"
+
+
+async def test_dead_writer_still_yields_an_answer_from_the_findings():
+    agents = {"researcher": FakeAgent("researcher", output="redis keeps conversations"),
+              "analyst": FakeAgent("analyst", output="growth 25%"),
+              "writer": FakeAgent("writer", fail_with=503)}
+    events, result = await run_team(agents, BOTH)
+    assert result.status == "degraded"
+    assert "redis keeps conversations" in result.output and "growth 25%" in result.output
+    assert "".join(e.data.delta for e in events if e.type is EventType.token) == result.output
+
+
+async def test_small_talk_takes_the_fast_path():
+    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
+              "writer": FakeAgent("writer", output="hello")}
+    _, result = await run_team(agents, "hi!")
+    assert [r.agent for r in result.trace] == ["writer"]
+    assert not agents["researcher"].calls and not agents["analyst"].calls
