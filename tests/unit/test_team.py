@@ -77,7 +77,7 @@ async def test_second_round_gives_the_analyst_the_researchers_findings():
     await run_team(agents, BOTH, max_iterations=3)
     first, second = agents["analyst"].calls
     assert first.findings == []
-    assert [f.agent for f in second.findings] == ["researcher"]
+    assert "researcher" in [f.agent for f in second.findings]
 
 
 async def test_failing_agent_is_retried_once_then_skipped_and_the_answer_still_comes():
