@@ -15,7 +15,7 @@ from agents.researcher import Researcher
 from agents.web_search import WebSearch
 from agents.writer import Writer
 from config import Settings
-from orchestration.context import conversation_id_var
+from orchestration.context import conversation_id_var, request_id_var
 from orchestration.protocol import TASKS_PATH, AgentName, ErrorInfo, EventType, TaskEvent, TaskRequest
 from servers.base import check_http, create_server
 
@@ -47,6 +47,7 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
     @app.post(TASKS_PATH)
     async def run_task(task: TaskRequest, request: Request):
         agent: Agent = request.app.state.agent
+        request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
         log.info("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))
         if task.stream:

@@ -10,7 +10,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agents.llm import make_chat_model
 from config import Settings
-from orchestration.context import conversation_id_var
+from orchestration.context import conversation_id_var, request_id_var
 from orchestration.planner import llm_planning_enabled
 from orchestration.protocol import AGENT_NAMES, TASKS_PATH, ErrorInfo, EventType, TaskClient, TaskEvent, TaskRequest
 from orchestration.team import Team
@@ -35,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post(TASKS_PATH)
     async def run_task(task: TaskRequest, request: Request):
         team: Team = request.app.state.team
+        request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
         log.info("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))
         if task.stream:
