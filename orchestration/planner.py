@@ -42,6 +42,12 @@ SMALL_TALK = re.compile(
     r"what is your name|what can you do)\b[\s\S]{0,40}$",
     re.I,
 )
+RECALL = re.compile(  # about the conversation itself: the writer has the history
+    r"\b(my name|who am i|what did (i|you|we) (just )?(say|ask|tell|write)|remind me|"
+    r"you (just )?(said|told|wrote)|i (just )?(said|told you)|earlier|previous(ly)?|last (message|answer)|"
+    r"(summari[sz]e|shorten|rephrase|repeat) (that|this|it|your (last )?answer|our conversation))\b",
+    re.I,
+)
 ANALYSIS = re.compile(
     r"\b(calculat\w*|comput\w*|growth|grew|cagr|percent\w*|average|mean|median|sum|total|"
     r"statistic\w*|std|deviation|ratio|increase|decrease|difference|how much|how many|"
@@ -72,6 +78,8 @@ def plan_by_rules(request: str) -> Plan:
     if not text or (SMALL_TALK.match(text) and not ANALYSIS.search(text)):
         return Plan(kind="small_talk", agents=[], reason="greeting or small talk: fast path")
     wants_analysis = bool(ANALYSIS.search(text))
+    if RECALL.search(text) and not wants_analysis:
+        return Plan(kind="small_talk", agents=[], reason="about the conversation itself: fast path")
     wants_research = bool(RESEARCH.search(text)) or (bool(QUESTION.search(text)) and not wants_analysis)
     writing = WRITING.search(text)
     if writing and not wants_analysis and (not wants_research or writing.start() < 12):
