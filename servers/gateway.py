@@ -269,7 +269,7 @@ class Exchange:
             choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": result.finish_reason}
         body = {
             "id": self.id, "object": "chat.completion" if self.chat else "text_completion",
-            "created": self.created, "model": self.body.model, "system_fingerprint": None,
+            "created": self.created, "model": self.body.model,
             "choices": [choice], "usage": usage, "conversation_id": self.conversation_id,
             "metadata": metadata, "agent_trace": wire.agent_trace_block(result),
         }
@@ -286,7 +286,7 @@ class Exchange:
                       "finish_reason": finish_reason}
             kind = "text_completion"
         chunk = {"id": self.id, "object": kind, "created": self.created, "model": self.body.model,
-                 "system_fingerprint": None, "choices": [choice], **extra}
+                 "choices": [choice], **extra}
         if self.include_usage and "usage" not in chunk:
             chunk["usage"] = None
         return sse(chunk)
@@ -331,7 +331,7 @@ class Exchange:
         if self.include_usage:
             usage = wire.usage_block(self.prompt_tokens, count_tokens(result.output, self.body.model))
             chunk = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
-                     "created": self.created, "model": self.body.model, "system_fingerprint": None,
+                     "created": self.created, "model": self.body.model,
                      "choices": [], "usage": usage}
             yield sse(chunk)
         yield b"data: [DONE]\n\n"

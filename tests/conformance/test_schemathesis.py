@@ -1,0 +1,24 @@
+"""schemathesis against OpenAI's published spec: no 5xx, every response valid against the spec."""
+
+import os
+import subprocess
+
+from tests.helpers import ROOT
+
+SPEC = ROOT.parent / "shared" / "openai-openapi.json"
+
+
+def test_spec_fuzzing_finds_no_server_error_and_no_invalid_response(stack):
+    assert SPEC.exists(), f"OpenAI's spec is expected at {SPEC}"
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "schemathesis"), "run", str(SPEC), "-u", stack.base_url,
+         "--include-operation-id", "createChatCompletion", "--include-operation-id", "listModels",
+         "--include-operation-id", "retrieveModel",
+         "-c", "not_a_server_error,response_schema_conformance",
+         "-n", "25", "--request-timeout", "120", "--generation-deterministic",
+         "--phases", "examples,fuzzing", "-w", "2"],
+        cwd=ROOT, env=os.environ | {"SCHEMATHESIS_HOOKS": "tests.conformance.schemathesis_hooks"},
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-6000:]
+    assert "No issues found" in done.stdout
