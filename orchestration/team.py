@@ -180,7 +180,7 @@ class Team:
                       "computations": [c for f in findings for c in f.data.get("computations", [])]},
                 sources=[s for f in findings for s in f.sources],
                 usage=sum((r.usage for r in trace), Usage()),
-                duration_ms=0.0,  # set by the server, which sees the whole request
+                duration_ms=0.0,  # set by the task route, which sees the whole request
                 steps=[*state["steps"], *(result.steps if result else [])],
                 trace=trace,
                 iterations=state["iteration"],

@@ -7,12 +7,18 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import logging
+
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from config import Settings
-from orchestration.context import RequestContextMiddleware, configure_logging
+from orchestration.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
 from orchestration.http import make_http_client
+from orchestration.protocol import TASKS_PATH, ErrorInfo, EventType, TaskEvent, TaskRequest
+
+log = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]  # raises when the dependency is not there
 READY_CHECK_TIMEOUT = 2.0
@@ -78,3 +84,45 @@ async def check_http(app: FastAPI, url: str, headers: dict[str, str] | None = No
     response = await app.state.http.get(url, headers=headers, timeout=READY_CHECK_TIMEOUT)
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered HTTP {response.status_code}")
+
+
+TaskRunner = Callable[[FastAPI, TaskRequest], AsyncIterator[TaskEvent]]
+
+
+def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
+    """`POST /v1/tasks`, the same for the supervisor and every agent: events streamed as SSE, or
+    drained to the result. A failure is an HTTP error (or, once streaming, an error event)."""
+
+    @app.post(TASKS_PATH)
+    async def run_task(task: TaskRequest, request: Request):
+        request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
+        conversation_id_var.set(task.conversation_id or "-")
+        log.info("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))
+        events = _timed(run(request.app, task), task)
+        if task.stream:
+            return EventSourceResponse(_sse(events, task, process), ping=15)
+        async for event in events:
+            if event.type is EventType.result:
+                return event.data
+            if event.type is EventType.error:
+                return JSONResponse(event.data.model_dump(), status_code=500)
+        return JSONResponse(ErrorInfo(message="no result", agent=process).model_dump(), status_code=500)
+
+
+async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest) -> AsyncIterator[TaskEvent]:
+    started = time.perf_counter()
+    async for event in events:
+        if event.type is EventType.result:
+            event.data.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info("task %s done in %.0f ms", task.task_id, event.data.duration_ms)
+        yield event
+
+
+async def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str):
+    try:
+        async for event in events:
+            yield ServerSentEvent(**event.to_sse())
+    except Exception as error:  # reported to the caller as a typed event, and logged
+        log.exception("task %s failed", task.task_id)
+        info = ErrorInfo(message=f"{type(error).__name__}: {error}", agent=process)
+        yield ServerSentEvent(**TaskEvent(type=EventType.error, data=info).to_sse())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -322,6 +321,8 @@ class Exchange:
             yield sse(failure.body())
             yield b"data: [DONE]\n\n"
             return
+        finally:
+            await events.aclose()  # a client that hangs up stops the team's work too
         seconds = time.perf_counter() - self.started
         yield self._chunk(
             {}, result.finish_reason, conversation_id=self.conversation_id,

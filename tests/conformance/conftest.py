@@ -1,4 +1,3 @@
-import pytest
 
 # The standard tests we run: what the gateway serves today (see the module docstring).
 SELECTED = {

@@ -212,6 +212,17 @@ def test_delete_conversation(stack, client):
     assert httpx.get(f"{stack.base_url}/conversations/{conversation}").status_code == 404
 
 
+def test_client_hanging_up_mid_stream_stores_nothing(stack):
+    conversation = new_conversation()
+    with httpx.stream("POST", stack.base_url + "/chat/completions", timeout=60, json={
+            "model": "chorus-writer", "stream": True, "conversation_id": conversation,
+            "messages": [{"role": "user", "content": "Write a long story about a lighthouse."}]}) as response:
+        for line in response.iter_lines():
+            if '"content":"' in line and '"content":""' not in line:
+                break  # hang up after the first token
+    assert stored(stack, conversation) is None
+
+
 def test_conversation_survives_down_and_up(stack, client):
     conversation = new_conversation()
     client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation},

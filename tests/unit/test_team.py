@@ -3,7 +3,6 @@
 import time
 from contextlib import ExitStack
 
-import pytest
 
 from config.settings import Settings
 from orchestration.http import make_http_client
