@@ -1,0 +1,55 @@
+"""The embedded runtime works offline: the local model answers, tiktoken counts with both encodings."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import httpx
+from openai import OpenAI
+
+from config.settings import LOCAL_MODEL_NAME, Settings
+from runtime import tiktoken_cache
+from servers.gateway import create_app
+from tests.helpers import ROOT, ServerThread
+
+OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           "NO_PROXY": "127.0.0.1,localhost"}  # any attempt to download would fail
+
+
+def test_local_llm_answers_openai_chat_completions(stack):
+    with OpenAI(base_url=stack.url("llm") + "/v1", api_key="none") as client:
+        answer = client.chat.completions.create(
+            model=LOCAL_MODEL_NAME, max_tokens=16, messages=[{"role": "user", "content": "Say hello."}])
+    assert answer.choices[0].message.content.strip()
+    assert answer.usage.completion_tokens > 0
+
+
+def test_tiktoken_counts_with_both_encodings_offline():
+    cache = tempfile.mkdtemp(prefix="tiktoken-")
+    seeded = subprocess.run(
+        [sys.executable, "-c", f"from runtime import tiktoken_cache; from pathlib import Path; "
+                               f"tiktoken_cache.seed(Path({cache!r}))"],
+        cwd=ROOT, env=os.environ | OFFLINE, capture_output=True, text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    assert len(os.listdir(cache)) == len(tiktoken_cache.ENCODINGS)
+    counted = subprocess.run(
+        [sys.executable, "-c", "import tiktoken; print(*[len(tiktoken.get_encoding(n).encode('hello world')) "
+                               "for n in ('cl100k_base', 'o200k_base')])"],
+        cwd=ROOT, env=os.environ | OFFLINE | {"TIKTOKEN_CACHE_DIR": cache}, capture_output=True, text=True,
+        timeout=120)
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout.split() == ["2", "2"]
+
+
+def test_api_keys_are_required_when_configured(stack):
+    settings = Settings(_env_file=None, api_keys="k1,k2", redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0")
+    with ServerThread(create_app(settings)) as gateway:
+        missing = httpx.get(gateway.url + "/v1/models")
+        wrong = httpx.get(gateway.url + "/v1/models", headers={"authorization": "Bearer nope"})
+        right = httpx.get(gateway.url + "/v1/models", headers={"authorization": "Bearer k2"})
+        open_health = httpx.get(gateway.url + "/health")
+    for response in (missing, wrong):
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "invalid_api_key"
+    assert right.status_code == 200 and open_health.status_code == 200
