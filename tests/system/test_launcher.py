@@ -110,9 +110,10 @@ def test_up_names_the_process_that_fails_and_shows_its_log():
     system = Stack(root, stack_ports(29000), extra_env={"LOCAL_LLM_MODEL_PATH": str(root / "missing.gguf")})
     try:
         up = system.run("up", check=False)
+        left_running = (root / "run" / "supervisord.pid").exists()
     finally:
         system.run("down", check=False)
     assert up.returncode != 0
+    assert not left_running  # a failed `up` stops what it started
     assert "llm failed to become ready" in up.stderr
     assert "model file not found" in up.stderr  # the tail of its log
-    assert not (root / "run" / "supervisord.pid").exists() or system.run("status", check=False).returncode
