@@ -111,6 +111,7 @@ class Step(BaseModel):
     status: Literal["ok", "failed", "skipped"] = "ok"
     duration_ms: float = 0.0
     detail: str = ""
+    agents: list[str] = Field(default_factory=list, description="The plan step: the team it chose")
 
 
 class AgentRun(BaseModel):

@@ -96,7 +96,7 @@ class Team:
         emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent="supervisor", name="plan")))
         t0 = time.perf_counter()
         plan = await plan_request(state["task"].instruction, self.settings, self.planner_llm)
-        step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0),
+        step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0), agents=list(plan.team),
                     detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}")
         emit(TaskEvent(type=EventType.step_finished, data=step))
         return {"plan": plan, "pending": list(plan.agents), "steps": [step]}

@@ -57,6 +57,11 @@ class Models:
                            param="model", code="model_not_found")
         return self.urls[target]
 
+    def direct_agent(self, model: str) -> str | None:
+        """The agent a `chorus-<agent>` model reaches; None for the whole team."""
+        target = self.aliases.get(model, model)
+        return target.removeprefix(f"{self.team}-") if target != self.team else None
+
     def card(self, model: str) -> dict:
         self.url_for(model)
         return {"id": model, "object": "model", "created": CREATED, "owned_by": "chorus"}
@@ -216,35 +221,52 @@ class Exchange:
             deadline=time.time() + self.settings.task_deadline_seconds,
         )
         self.prompt_tokens = count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
-        events = self.app.state.tasks.stream(url, task)
-        first = await self._first_event(events)  # fail before the response starts, if we can
+        upstream = self.app.state.tasks.stream(url, task)
+        direct = self.app.state.models.direct_agent(self.body.model)
+        opening, planned = await self._until_planned(upstream, direct)  # fails before the response starts
+        events = _replay(opening, upstream)
         if self.body.stream:
-            return StreamingResponse(
-                self._stream(first, events, turn), media_type="text/event-stream",
-                headers={"x-conversation-id": self.conversation_id, "cache-control": "no-cache",
-                         "x-accel-buffering": "no"},
-            )
-        result = await self._collect(first, events)
+            headers = {"x-conversation-id": self.conversation_id, "cache-control": "no-cache",
+                       "x-accel-buffering": "no"}
+            if planned:  # a stream's headers go out before the work: they name the planned team
+                headers["x-agents-used"] = ",".join(planned)
+            return StreamingResponse(self._stream(events, turn), media_type="text/event-stream",
+                                     headers=headers)
+        result = await self._collect(events)
         await self._store(turn, result)
         return self._response(result)
 
-    async def _first_event(self, events: AsyncIterator[TaskEvent]) -> TaskEvent:
-        try:
-            return await anext(events)
-        except (AgentCallError, StopAsyncIteration) as error:
-            raise ServiceUnavailable(f"The team is unavailable: {error}", code="team_unavailable") from error
-
-    async def _collect(self, first: TaskEvent, events: AsyncIterator[TaskEvent]) -> TaskResult:
-        event = first
+    async def _until_planned(
+        self, events: AsyncIterator[TaskEvent], direct: str | None
+    ) -> tuple[list[TaskEvent], list[str]]:
+        """Read up to the supervisor's plan (a few ms in): the events so far, and the team it chose."""
+        opening: list[TaskEvent] = []
         try:
             while True:
+                event = await anext(events)
+                opening.append(event)
+                if direct:
+                    return opening, [direct]
+                if event.type is EventType.step_finished and event.data.name == "plan":
+                    return opening, event.data.agents
+                if event.type in (EventType.token, EventType.result, EventType.error):
+                    return opening, []
+        except (AgentCallError, StopAsyncIteration) as error:
+            await events.aclose()
+            raise ServiceUnavailable(f"The team is unavailable: {error}", code="team_unavailable") from error
+
+    async def _collect(self, events: AsyncIterator[TaskEvent]) -> TaskResult:
+        try:
+            async for event in events:
                 if event.type is EventType.result:
                     return event.data
                 if event.type is EventType.error:
                     raise ServiceUnavailable(f"The team failed: {event.data.message}", code="team_failed")
-                event = await anext(events)
-        except (AgentCallError, StopAsyncIteration) as error:
+        except AgentCallError as error:
             raise ServiceUnavailable(f"The team failed: {error}", code="team_failed") from error
+        finally:
+            await events.aclose()
+        raise ServiceUnavailable("The team's answer ended without a result.", code="team_failed")
 
     async def _store(self, turn: Turn, result: TaskResult) -> None:
         if self.chat:
@@ -294,7 +316,7 @@ class Exchange:
     def include_usage(self) -> bool:
         return bool(self.body.stream_options and self.body.stream_options.include_usage)
 
-    async def _stream(self, first: TaskEvent, events: AsyncIterator[TaskEvent], turn: Turn):
+    async def _stream(self, events: AsyncIterator[TaskEvent], turn: Turn):
         opening = {"role": "assistant", "content": ""} if self.chat else {"content": ""}
         yield self._chunk(opening, conversation_id=self.conversation_id,
                           metadata={"conversation_id": self.conversation_id})
@@ -302,15 +324,13 @@ class Exchange:
             yield self._chunk({"content": self.body.prompt_text})
         result: TaskResult | None = None
         try:
-            event: TaskEvent | None = first
-            while event is not None:
+            async for event in events:
                 if event.type is EventType.token and event.data.delta:
                     yield self._chunk({"content": event.data.delta})
                 elif event.type is EventType.result:
                     result = event.data
                 elif event.type is EventType.error:
                     raise AgentCallError(event.data.message)
-                event = await anext(events, None)
             if result is None:
                 raise AgentCallError("the team's stream ended without a result")
             await self._store(turn, result)
@@ -336,6 +356,17 @@ class Exchange:
                      "choices": [], "usage": usage}
             yield sse(chunk)
         yield b"data: [DONE]\n\n"
+
+
+async def _replay(opening: list[TaskEvent], rest: AsyncIterator[TaskEvent]) -> AsyncIterator[TaskEvent]:
+    """The events already read, then the rest; closing it closes the upstream call."""
+    try:
+        for event in opening:
+            yield event
+        async for event in rest:
+            yield event
+    finally:
+        await rest.aclose()
 
 
 def sse(payload: dict) -> bytes:

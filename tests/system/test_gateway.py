@@ -67,7 +67,9 @@ def test_stream_has_one_id_role_first_finish_last_usage_then_done(stack, client)
     with httpx.stream("POST", stack.base_url + "/chat/completions", timeout=60, json={
             "model": "chorus", "stream": True, "messages": [{"role": "user", "content": "hi"}]}) as r:
         lines = [line for line in r.iter_lines() if line]
+        planned = r.headers["x-agents-used"]  # a stream's headers name the planned team
     assert lines[-1] == "data: [DONE]"
+    assert planned == "writer"
 
 
 def test_two_turns_sending_only_the_new_message(stack, client):
