@@ -50,12 +50,6 @@ class ConversationStore:
         except RedisError as error:
             raise unavailable(error) from error
 
-    async def touch(self, conversation_id: str) -> None:
-        try:
-            await self.redis.expire(KEY_PREFIX + conversation_id, self.ttl)
-        except RedisError as error:
-            raise unavailable(error) from error
-
     async def delete(self, conversation_id: str) -> bool:
         try:
             return bool(await self.redis.delete(KEY_PREFIX + conversation_id))

@@ -303,13 +303,3 @@ class TaskClient:
 def _transport_error(error: httpx.TransportError) -> AgentCallError:
     retryable = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
     return AgentCallError(f"{type(error).__name__}: {error}", retryable=retryable)
-
-
-async def collect_result(events: AsyncIterator[TaskEvent]) -> TaskResult:
-    """Drain an event stream to its result; an error event becomes an AgentCallError."""
-    async for event in events:
-        if event.type is EventType.result:
-            return event.data  # type: ignore[return-value]
-        if event.type is EventType.error:
-            raise AgentCallError(event.data.message)  # type: ignore[union-attr]
-    raise AgentCallError("the stream ended without a result")
