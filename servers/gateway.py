@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -213,14 +214,16 @@ class Exchange:
         url = self.app.state.models.url_for(self.body.model)
         store: ConversationStore = self.app.state.store
         stored = await store.load(self.conversation_id)
-        turn = prepare_turn(stored, sent, self.settings.max_context_tokens)
+        # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop
+        turn = await asyncio.to_thread(prepare_turn, stored, sent, self.settings.max_context_tokens)
         task = TaskRequest(
             request_id=request_id_var.get(), conversation_id=self.conversation_id,
             instruction=turn.instruction, messages=turn.context,
             params=self.body.generation_params(self.max_tokens),
             deadline=time.time() + self.settings.task_deadline_seconds,
         )
-        self.prompt_tokens = count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
+        self.prompt_tokens = await asyncio.to_thread(
+            count_message_tokens, [(m.role, m.content) for m in sent], self.body.model)
         upstream = self.app.state.tasks.stream(url, task)
         direct = self.app.state.models.direct_agent(self.body.model)
         opening, planned = await self._until_planned(upstream, direct)  # fails before the response starts
@@ -234,7 +237,7 @@ class Exchange:
                                      headers=headers)
         result = await self._collect(events)
         await self._store(turn, result)
-        return self._response(result)
+        return self._response(result, await self._usage(result))
 
     async def _until_planned(
         self, events: AsyncIterator[TaskEvent], direct: str | None
@@ -278,10 +281,14 @@ class Exchange:
             return self.body.prompt_text + output
         return output
 
-    def _response(self, result: TaskResult) -> JSONResponse:
+    async def _usage(self, result: TaskResult) -> dict[str, int]:
+        """What the client sent and received, counted with tiktoken (in a thread)."""
+        completion = await asyncio.to_thread(count_tokens, result.output, self.body.model)
+        return wire.usage_block(self.prompt_tokens, completion)
+
+    def _response(self, result: TaskResult, usage: dict[str, int]) -> JSONResponse:
         seconds = time.perf_counter() - self.started
         text = self._text(result.output)
-        usage = wire.usage_block(self.prompt_tokens, count_tokens(result.output, self.body.model))
         metadata = wire.metadata_block(result, self.conversation_id, seconds)
         if self.chat:
             choice = {"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
@@ -350,7 +357,7 @@ class Exchange:
             agent_trace=wire.agent_trace_block(result),
         )
         if self.include_usage:
-            usage = wire.usage_block(self.prompt_tokens, count_tokens(result.output, self.body.model))
+            usage = await self._usage(result)
             chunk = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
                      "created": self.created, "model": self.body.model,
                      "choices": [], "usage": usage}
