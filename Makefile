@@ -37,7 +37,7 @@ test: install
 
 eval: install
 	@$(PY) -m runtime prepare
-	@$(PY) -m orchestration.evaluate
+	@$(PY) -m evals
 
 bench: install
 	@$(PY) -m runtime prepare

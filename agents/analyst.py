@@ -1,43 +1,52 @@
-"""The analyst: computes figures from the request, the conversation and earlier findings."""
+"""The analyst: computes the figures a request asks for, in words or symbols, with the calculator.
+
+Its output is the computed figures themselves: the writer phrases the answer, so the analyst's
+LLM is not asked to restate numbers it could garble. The arithmetic runs in a killable child
+process (calculation_process.py), so no request can stall this server.
+"""
 
 from __future__ import annotations
 
-import asyncio
-
 from agents.base import Agent, Gathered
-from agents.calculator import Computation, compute
-from orchestration.protocol import TaskRequest
+from agents.calculation_process import CalculationProcess
+from orchestration.protocol import Finding, TaskRequest
+
+EARLIER_TURNS = 5  # user turns a follow-up ("and to 200?") may refer back to
 
 
 class Analyst(Agent):
     name = "analyst"
-    system_prompt = (
-        "You are an analyst. The figures below were computed exactly. In two or three sentences, "
-        "explain what they mean for the task. Do not recompute or change any figure."
-    )
+    system_prompt = "You are an analyst. Explain the computed figures briefly; never change them."
+
+    async def start(self) -> None:
+        self.calculations = CalculationProcess(self.settings.calculation_budget_seconds)
+
+    async def stop(self) -> None:
+        self.calculations.close()
 
     async def gather(self, task: TaskRequest) -> Gathered:
-        computations = await asyncio.to_thread(self._compute, task)
-        if not computations:
-            return Gathered(
-                facts="No figures to compute were found in the request or the findings.",
-                data={"computations": [], "needs_data": True},
-                detail="0 computations",
-                preamble="No figures to compute were found. ",
-            )
-        table = "\n".join(f"- {c.display}   (= {c.expression})" for c in computations)
+        earlier = [m.content for m in task.messages if m.role == "user"][-EARLIER_TURNS:]
+        analysis = await self.calculations.analyse(
+            task.instruction, earlier, [_figures_text(f) for f in task.findings if f.status == "ok"])
+        lines = [c.display for c in analysis.computations] + [r.display for r in analysis.refusals]
+        data: dict = {
+            "computations": [c.as_dict() for c in analysis.computations],
+            "refusals": [r.as_dict() for r in analysis.refusals],
+            "needs_data": not analysis.computations and not analysis.refusals,
+            "empty": not lines,
+        }
+        if not lines:
+            return Gathered(facts="No figures to compute were found.", data=data, complete=True,
+                            detail="0 computations", preamble="No figures to compute were found.")
         return Gathered(
-            facts=f"Computed figures:\n{table}",
-            data={"computations": [c.as_dict() for c in computations], "needs_data": False},
-            detail=f"{len(computations)} computations",
-            preamble="Computed figures:\n" + "\n".join(f"- {c.display}" for c in computations) + "\n\n",
+            facts="\n".join(lines), data=data, complete=True,
+            detail=f"{len(analysis.computations)} computed, {len(analysis.refusals)} refused",
+            preamble="\n".join(f"- {line}" for line in lines),
         )
 
-    def _compute(self, task: TaskRequest) -> list[Computation]:
-        # The request first; only if it holds no figures, the conversation and the findings.
-        found = compute(task.instruction)
-        if found:
-            return found
-        earlier = [m.content for m in task.messages if m.role == "user"][-3:]
-        earlier += [f.output for f in task.findings if f.status == "ok"]
-        return compute("\n".join(earlier))
+
+def _figures_text(finding: Finding) -> str:
+    """What another agent found, as figures to compute from: its passages rather than its prose."""
+    if finding.sources:
+        return "\n".join(source.snippet for source in finding.sources)
+    return finding.output

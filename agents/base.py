@@ -11,7 +11,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
@@ -44,6 +44,20 @@ class Gathered:
     detail: str = ""  # one line for the step record
     preamble: str = ""  # exact text the answer starts with (e.g. computed figures)
     footer: str = ""  # exact text the answer ends with (e.g. the sources)
+    complete: bool = False  # the tools said it all: no LLM call (nothing found, or figures only)
+
+
+class OutputCheck(Protocol):
+    """Checks the LLM's text as it streams (the writer's grounding check)."""
+
+    def feed(self, text: str) -> str: ...
+    def finish(self) -> str: ...
+
+    @property
+    def done(self) -> bool: ...  # nothing more worth reading from the LLM
+
+    @property
+    def report(self) -> str: ...
 
 
 class Agent(ABC):
@@ -56,6 +70,9 @@ class Agent(ABC):
 
     async def start(self) -> None:
         """Load what the agent needs before it serves (an index, a file); default nothing."""
+
+    async def stop(self) -> None:
+        """Release what start() took."""
 
     @abstractmethod
     async def gather(self, task: TaskRequest) -> Gathered:
@@ -70,6 +87,10 @@ class Agent(ABC):
 
     def history(self, task: TaskRequest) -> list[BaseMessage]:
         return []
+
+    def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck | None:
+        """A check the LLM's text passes through before it leaves the agent; default none."""
+        return None
 
     def messages(self, task: TaskRequest, gathered: Gathered) -> list[BaseMessage]:
         return [
@@ -96,19 +117,32 @@ class Agent(ABC):
         if gathered.preamble:
             parts.append(gathered.preamble)
             yield token(gathered.preamble, self.name)
-        messages = self.messages(task, gathered)
-        async for chunk in self.llm.astream(messages, **self.llm_kwargs(task)):
-            text = chunk.content if isinstance(chunk.content, str) else ""
-            if text:
+        messages = self.messages(task, gathered) if not gathered.complete else []
+        check = self.output_check(task, gathered) if messages else None
+        if messages:
+            async for chunk in self.llm.astream(messages, **self.llm_kwargs(task)):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if check and text:
+                    text = check.feed(text)
+                if text:
+                    parts.append(text)
+                    yield token(text, self.name)
+                reason = (chunk.response_metadata or {}).get("finish_reason")
+                if reason:
+                    finish_reason = "length" if reason == "length" else "stop"
+                if check and check.done:
+                    break  # closing the stream stops the generation upstream
+            if check and (text := check.finish()):
                 parts.append(text)
                 yield token(text, self.name)
-            reason = (chunk.response_metadata or {}).get("finish_reason")
-            if reason:
-                finish_reason = "length" if reason == "length" else "stop"
+        if check:
+            gathered.data["grounding"] = check.report
         if gathered.footer:
             parts.append(gathered.footer)
             yield token(gathered.footer, self.name)
-        steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=self.llm.model_name))
+        detail = self.llm.model_name if messages else "not needed: the tools' output is the answer"
+        steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=detail,
+                          status="ok" if messages else "skipped"))
         yield TaskEvent(type=EventType.step_finished, data=steps[-1])
 
         output = "".join(parts)
@@ -154,8 +188,8 @@ def findings_text(findings: list[Finding], exclude: str | None = None) -> str:
     """The findings of earlier agents, as the next agent's LLM reads them."""
     blocks = []
     for finding in findings:
-        if finding.agent == exclude:
-            continue
+        if finding.agent == exclude or finding.data.get("empty"):
+            continue  # an agent that found nothing has nothing to tell the next one
         if finding.status == "ok":
             blocks.append(f"## From the {finding.agent}\n{finding.output.strip()}")
         else:

@@ -8,9 +8,23 @@ from pathlib import Path
 
 import bm25s
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 SUFFIXES = {".md", ".markdown", ".txt", ".rst"}
 MAX_CHUNK_WORDS = 160
+RELATIVE_FLOOR = 0.5
+# Words that say how to look, not what to look for: "what do the docs say about X" is about X.
+QUERY_NOISE = {"knowledge", "base", "doc", "docs", "documentation", "research", "say", "says", "tell",
+               "explain", "describe", "find", "look", "search", "according", "chorus", "please",
+               "background", "overview", "give", "details", "learn", "compute", "calculate", "happen",
+               "happens", "contain", "contains", "offer", "offers", "may", "use", "put", "many", "much",
+               "one", "get", "work", "works", "way", "ways", "thing", "things", "mean", "means"}
+STOPWORD_SET = set(STOPWORDS_EN_PLUS) | QUERY_NOISE
+STOPWORDS = sorted(STOPWORD_SET)
+# The arithmetic part of a request ("... and compute the growth from 120 to 150") is the analyst's.
+ARITHMETIC_CLAUSE = re.compile(
+    r"(?:,|;|\band\b|\bthen\b)?\s*\b(?:compute|calculate|work out|sum|add up|what is \d|what's \d)\b.*$",
+    re.I | re.S)
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 
@@ -29,7 +43,8 @@ class Chunk:
 @dataclass(frozen=True)
 class Passage:
     chunk: Chunk
-    score: float
+    score: float  # BM25
+    coverage: float  # the share of the query's terms the passage contains
 
 
 def split_document(path: str, text: str) -> list[Chunk]:
@@ -62,6 +77,7 @@ class KnowledgeBase:
         self.chunks = chunks
         self.stemmer = Stemmer.Stemmer("english")
         self.retriever = bm25s.BM25()
+        self.terms = [self._terms(f"{c.heading}\n{c.text}") for c in chunks]
         if chunks:
             corpus = [f"{c.heading}\n{c.text}" for c in chunks]
             self.retriever.index(self._tokenize(corpus), show_progress=False)
@@ -77,16 +93,33 @@ class KnowledgeBase:
         return cls(chunks)
 
     def _tokenize(self, texts: list[str]):
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
+        return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=self.stemmer, show_progress=False)
 
-    def search(self, query: str, k: int = 4) -> list[Passage]:
+    def _terms(self, text: str) -> set[str]:
+        words = [w for w in re.findall(r"[a-z_][a-z0-9_]*", text.lower()) if w not in STOPWORD_SET]
+        return set(self.stemmer.stemWords(words))
+
+    def search(self, query: str, k: int = 4, min_coverage: float = 0.0) -> list[Passage]:
+        """The best k passages by BM25 that hold at least min_coverage of the query's terms, and
+        score at least half the best one (a weak tail passage is not a source worth citing).
+
+        Coverage is what makes "relevant" mean something on a small knowledge base: BM25 ranks, but
+        its scores drift with the corpus; a passage that holds one word of "the history of the
+        Roman Empire" (history) is not about it."""
         if not self.chunks:
             return []
+        query = ARITHMETIC_CLAUSE.sub("", query) or query
+        wanted_count, k = k, min(k * 3, len(self.chunks))  # ranked by BM25, then filtered by coverage, then cut to k
         tokens = self._tokenize([query])
         if not tokens.vocab:
             return []
-        k = min(k, len(self.chunks))
         ids, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
-        return [
-            Passage(self.chunks[int(i)], float(s)) for i, s in zip(ids[0], scores[0]) if s > 0
-        ]
+        wanted = self._terms(query)
+        best = float(scores[0][0]) if len(scores[0]) else 0.0
+        floor = max(best * RELATIVE_FLOOR, 1e-9)
+        passages = []
+        for i, score in zip(ids[0], scores[0]):
+            coverage = len(wanted & self.terms[int(i)]) / len(wanted) if wanted else 0.0
+            if score >= floor and coverage >= min_coverage:
+                passages.append(Passage(self.chunks[int(i)], float(score), round(coverage, 3)))
+        return passages[:wanted_count]

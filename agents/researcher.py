@@ -11,6 +11,8 @@ from agents.web_search import WebSearch
 from orchestration.protocol import Source, TaskRequest
 
 log = logging.getLogger(__name__)
+PASSAGE_CHARS = 700  # what the LLM reads of a passage, and what the grounding check sees of it
+NOTHING_RELEVANT = "The knowledge base has nothing relevant to this request."
 
 
 class Researcher(Agent):
@@ -32,7 +34,7 @@ class Researcher(Agent):
 
     async def gather(self, task: TaskRequest) -> Gathered:
         query = task.instruction
-        passages = await asyncio.to_thread(self.knowledge.search, query, 4)
+        passages = await asyncio.to_thread(self.knowledge.search, query, 4, self.settings.research_min_coverage)
         if self.web is not None and self.web.enabled:
             try:
                 passages += await self.web.search(query)
@@ -40,15 +42,12 @@ class Researcher(Agent):
                 log.warning("web search failed: %s", error)
         sources = [
             Source(ref=n, title=p.chunk.heading, location=p.chunk.location,
-                   snippet=p.chunk.text[:400], score=round(p.score, 3))
+                   snippet=p.chunk.text[:PASSAGE_CHARS], score=round(p.score, 3))
             for n, p in enumerate(passages, start=1)
         ]
-        if not passages:
-            return Gathered(
-                facts="No passage in the knowledge base matches this task.",
-                detail="0 passages",
-                preamble="The knowledge base has nothing on this. ",
-            )
+        if not passages:  # nothing relevant: say so at once, with no LLM call and no source
+            return Gathered(facts="", detail="0 relevant passages", complete=True, data={"empty": True},
+                            preamble=NOTHING_RELEVANT)
         return Gathered(
             facts=_numbered(passages),
             data={"passages": [s.model_dump() for s in sources]},
@@ -60,5 +59,5 @@ class Researcher(Agent):
 
 def _numbered(passages: list[Passage]) -> str:
     return "\n\n".join(
-        f"[{n}] ({p.chunk.location}) {p.chunk.text[:700]}" for n, p in enumerate(passages, start=1)
+        f"[{n}] ({p.chunk.location}) {p.chunk.text[:PASSAGE_CHARS]}" for n, p in enumerate(passages, start=1)
     )

@@ -43,4 +43,4 @@ class WebSearch:
 
 
 def _passage(url: str, title: str, text: str, score: float) -> Passage:
-    return Passage(Chunk(path=url, heading=title, text=text), float(score))
+    return Passage(Chunk(path=url, heading=title, text=text), float(score), 1.0)

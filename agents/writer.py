@@ -1,4 +1,8 @@
-"""The writer: composes the final answer from the request and the findings, streaming."""
+"""The writer: composes the final answer from the request and the findings, streaming.
+
+The answer leads with the computed figures, verbatim; the LLM's text follows, checked sentence by
+sentence against the grounds (grounding.py); the sources and anything missing close it.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,21 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, SystemMessage
 
-from agents.base import Agent, Gathered, conversation_messages, findings_text
+from agents.base import Agent, Gathered, OutputCheck, conversation_messages, findings_text
+from agents.grounding import GroundingCheck, grounds_for
 from orchestration.protocol import TaskRequest
+
+NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no source or computation "
+                      "supports them.")
 
 
 class Writer(Agent):
     name = "writer"
     system_prompt = (
         "You are Chorus, a helpful assistant. Answer the user's request directly and concisely. "
-        "When findings from your team are given, base the answer on them, keep every figure exactly "
-        "as given, and cite sources by their number like [1]."
+        "When findings from your team are given, base the answer on them. The computed figures are "
+        "already shown to the user: do not repeat or change them, and write no other numbers. "
+        "Cite sources by their number like [1]."
     )
 
     async def gather(self, task: TaskRequest) -> Gathered:
@@ -23,6 +32,7 @@ class Writer(Agent):
         return Gathered(
             facts=f"Findings from the team:\n\n{facts}" if facts else "",
             detail=f"{len(task.findings)} findings",
+            preamble=_lead(task),
             footer=_footer(task),
         )
 
@@ -42,13 +52,21 @@ class Writer(Agent):
         kwargs.setdefault("max_tokens", max(self.settings.agent_max_tokens, 512))
         return kwargs
 
+    def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
+        fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER
+        return GroundingCheck(grounds_for(task), fallback, already_said=gathered.preamble)
+
+
+def _lead(task: TaskRequest) -> str:
+    """The computed figures (and refused expressions) open the answer, exactly as computed."""
+    lines = [c["display"] for f in task.findings for c in f.data.get("computations", [])]
+    lines += [r["display"] for f in task.findings for r in f.data.get("refusals", [])]
+    return "".join(f"{line[:1].upper()}{line[1:]}.\n" for line in lines) + ("\n" if lines else "")
+
 
 def _footer(task: TaskRequest) -> str:
-    """Computed figures and sources, verbatim: a small model may garble them, so they are appended."""
+    """Sources and missing agents, verbatim: a small model may garble them."""
     lines: list[str] = []
-    figures = [c["display"] for f in task.findings for c in f.data.get("computations", [])]
-    if figures:
-        lines.append("Figures (computed by the analyst): " + "; ".join(figures) + ".")
     sources = [s for f in task.findings for s in f.sources]
     if sources:
         lines.append("Sources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources))

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     agent_max_tokens: int = Field(256, ge=16, le=8192)
     task_deadline_seconds: float = Field(120.0, gt=0)
     knowledge_dir: Path = Path("docs")
+    research_min_coverage: float = Field(0.6, ge=0.0, le=1.0)  # share of query terms a passage must hold
+    calculation_budget_seconds: float = Field(2.0, gt=0, le=60)
     web_search_provider: Literal["none", "searxng", "tavily"] = "none"
     web_search_url: str = ""
     web_search_api_key: SecretStr = SecretStr("")

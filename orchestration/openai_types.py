@@ -178,6 +178,8 @@ def metadata_block(result: TaskResult, conversation_id: str, seconds: float) -> 
     }
     if failed:
         block["failed_agents"] = ",".join(failed)
+    if isinstance(result.data.get("grounding"), str):
+        block["grounding"] = result.data["grounding"]
     return block
 
 

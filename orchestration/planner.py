@@ -50,14 +50,21 @@ RECALL = re.compile(  # about the conversation itself: the writer has the histor
 )
 ANALYSIS = re.compile(
     r"\b(calculat\w*|comput\w*|growth|grew|cagr|percent\w*|average|mean|median|sum|total|"
-    r"statistic\w*|std|deviation|ratio|increase|decrease|difference|how much|how many|"
-    r"multiply|divide|subtract|add up|estimate|forecast|margin|rate of|per cent|"
-    r"analy[sz]\w*|compare the (numbers|figures))\b|\d\s*[-+*/^x×]\s*\d|\d\s*%|%\s*of\b",
+    r"statistic\w*|std|deviation|variance|ratio|increase|decrease|difference|how much|how many|"
+    r"multipl\w*|divide\w*|subtract|add up|plus|minus|times|squared|cubed|square root|power of|"
+    r"convert|conversion|estimate|forecast|margin|rate of|per cent|discount|tip|interest|split|"
+    r"minimum|maximum|lowest|highest|rose|fell|declin\w*|dropped|"
+    r"(per|a|an|each|every) (second|minute|hour|day|week|month|quarter|year)|"
+    r"analy[sz]\w*|compare the (numbers|figures))\b|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b",
     re.I,
 )
+HAS_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|dozen|half)\b", re.I)
 RESEARCH = re.compile(  # asks for facts, whatever else it asks
     r"\b(research\w*|look up|find( out)?|search\w*|according to|knowledge base|docs?|documentation|"
-    r"what does .{1,60} say|what do(es)? (the|our) |explain\w*|describe|tell me about|sources?|cite|"
+    r"what does .{1,60} say|what do(es)? (the|our) |explain\w*|describe (the|how|what|our|its)|"
+    r"tell me about|sources?|cite|"
     r"references?|background|overview|learn about|details? (on|about)|configur\w*|install\w*|"
     r"set ?up|how (do|does|can|should) (i|we|you|it|chorus|the)\b)",
     re.I,
@@ -66,23 +73,36 @@ QUESTION = re.compile(  # a plain question: facts, unless it is only about figur
     r"\b(what is|what are|who|where|when|why|which|how)\b|\?\s*$", re.I,
 )
 WRITING = re.compile(
-    r"\b(rewrite|rephrase|paraphrase|reword|proofread|polish|translate|shorten|summari[sz]e this|"
+    r"\b(describe an? |suggest|recommend|give me (a|an|some|\w+) (ideas?|quotes?|names?)|quote|come up with|brainstorm|imagine|invent|name for|names for|ideas? for|"
+    r"rewrite|rephrase|paraphrase|reword|proofread|polish|translate|shorten|summari[sz]e this|"
     r"fix (the )?grammar|make (it|this) (more|less|shorter|longer|formal|casual)|"
-    r"write|draft|compose|poem|haiku|story|email|letter|tweet|slogan|tagline|joke|essay)\b",
+    r"write|draft|compose|poem|haiku|limerick|song|lyrics|story|email|letter|tweet|slogan|tagline|"
+    r"joke|riddle|essay|greeting|toast|caption)\b",
     re.I,
 )
 
 
-def plan_by_rules(request: str) -> Plan:
+FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?": the earlier request, changed
+    r"^\s*(and|what about|how about|and what about|same for|what if|and if|now)\b.{0,60}\d|^\s*(to|from|over)\s+\d",
+    re.I,
+)
+
+
+def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
     text = request.strip()
+    if earlier and FOLLOW_UP.search(text) and len(text.split()) <= 12:
+        previous = plan_by_rules(earlier[-1])
+        if "analyst" in previous.agents:
+            return Plan(kind="analysis", agents=["analyst"], reason="follow-up to a computation")
     if not text or (SMALL_TALK.match(text) and not ANALYSIS.search(text)):
         return Plan(kind="small_talk", agents=[], reason="greeting or small talk: fast path")
-    wants_analysis = bool(ANALYSIS.search(text))
+    # figures to compute need both a cue and a number ("what is 2 to the power of 10?")
+    wants_analysis = bool(ANALYSIS.search(text)) and bool(HAS_NUMBER.search(text))
     if RECALL.search(text) and not wants_analysis:
         return Plan(kind="small_talk", agents=[], reason="about the conversation itself: fast path")
     wants_research = bool(RESEARCH.search(text)) or (bool(QUESTION.search(text)) and not wants_analysis)
     writing = WRITING.search(text)
-    if writing and not wants_analysis and (not wants_research or writing.start() < 12):
+    if writing and not wants_analysis and (not wants_research or writing.start() < 16):
         # "Rewrite this ..." / "Write a haiku about ..." go straight to the writer.
         return Plan(kind="writing", agents=[], reason="plain writing: fast path")
     if wants_research and wants_analysis:
@@ -153,9 +173,12 @@ def llm_planning_enabled(settings: Settings) -> bool:
     return settings.planner == "llm"
 
 
-async def plan_request(request: str, settings: Settings, llm: ChatOpenAI | None) -> Plan:
+async def plan_request(
+    request: str, settings: Settings, llm: ChatOpenAI | None, earlier: list[str] | None = None
+) -> Plan:
+    """earlier: the user's earlier turns, oldest first (a follow-up is planned like its original)."""
     if llm is not None and llm_planning_enabled(settings):
         plan = await plan_by_llm(request, llm)
         if plan is not None:
             return plan
-    return plan_by_rules(request)
+    return plan_by_rules(request, earlier)

@@ -95,7 +95,9 @@ class Team:
         emit = get_stream_writer()
         emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent="supervisor", name="plan")))
         t0 = time.perf_counter()
-        plan = await plan_request(state["task"].instruction, self.settings, self.planner_llm)
+        task = state["task"]
+        earlier = [m.content for m in task.messages if m.role == "user"]
+        plan = await plan_request(task.instruction, self.settings, self.planner_llm, earlier)
         step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0), agents=list(plan.team),
                     detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}")
         emit(TaskEvent(type=EventType.step_finished, data=step))
@@ -177,7 +179,10 @@ class Team:
                 status="completed" if all(r.status == "ok" for r in _last_runs(trace).values()) else "degraded",
                 output=output,
                 data={"plan": state["plan"].model_dump(),
-                      "computations": [c for f in findings for c in f.data.get("computations", [])]},
+                      "computations": [c for f in findings for c in f.data.get("computations", [])],
+                      "refusals": [r for f in findings for r in f.data.get("refusals", [])],
+                      "grounding": (result.data.get("grounding") if result else None)
+                      or "not checked: the writer did not answer"},
                 sources=[s for f in findings for s in f.sources],
                 usage=sum((r.usage for r in trace), Usage()),
                 duration_ms=0.0,  # set by the task route, which sees the whole request

@@ -35,9 +35,12 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
         app.state.agent = build_agent(name, settings, app)
         await app.state.agent.start()
 
+    async def stop(app: FastAPI) -> None:
+        await app.state.agent.stop()
+
     def run(app: FastAPI, task: TaskRequest):
         return app.state.agent.events(task)
 
-    app = create_server(name, settings, {"llm": llm_answers}, on_start=start)
+    app = create_server(name, settings, {"llm": llm_answers}, on_start=start, on_stop=stop)
     add_task_route(app, name, run)
     return app

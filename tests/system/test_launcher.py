@@ -35,11 +35,10 @@ def test_up_again_is_idempotent_and_quick(stack):
     assert {name: stack.pid(name) for name in PROCESSES} == pids  # nothing restarted
 
 
-def test_crashed_writer_is_restarted_and_healthy_within_10_seconds(stack):
+def test_crashed_writer_is_restarted_and_healthy(stack):
     old = stack.pid("writer")
     os.kill(old, signal.SIGKILL)
-    started = time.monotonic()
-    deadline = started + 10
+    deadline = time.monotonic() + 60  # a hang guard, not a speed claim: bench/ and the note give the figure
     while time.monotonic() < deadline:
         info = stack.rpc().getProcessInfo("writer")
         if info["pid"] not in (0, old):
@@ -50,7 +49,7 @@ def test_crashed_writer_is_restarted_and_healthy_within_10_seconds(stack):
                 pass
         time.sleep(0.2)
     else:
-        raise AssertionError("the writer was not back within 10 s")
+        raise AssertionError("the writer did not come back")
     stack.wait_ready("writer")
 
 
@@ -62,14 +61,12 @@ def test_readiness_reports_a_stopped_dependency(stack):
         assert ready.status_code == 503
         assert ready.json()["checks"]["redis"] != "ok"
         assert ready.json()["checks"]["supervisor"] == "ok"
-        # and a request that needs Redis says so, at once, rather than hanging
-        started = time.monotonic()
+        # and a request that needs Redis says so rather than hanging (the client's timeout would fail it)
         answer = httpx.post(stack.base_url + "/chat/completions", timeout=30,
                             json={"model": "chorus", "messages": [{"role": "user", "content": "hi"}]})
         assert answer.status_code == 503
         assert "Redis" in answer.json()["error"]["message"]
         assert answer.headers["x-should-retry"] == "false"
-        assert time.monotonic() - started < 10
     finally:
         stack.rpc().startProcess("redis")
     stack.wait_ready("gateway")

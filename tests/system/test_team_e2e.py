@@ -69,12 +69,13 @@ def test_stream_tokens_arrive_before_the_writer_finishes_and_join_to_the_result(
 
 
 def test_small_talk_takes_the_fast_path_to_the_writer(stack):
-    started = time.monotonic()
     events = stream_task(stack, "hello!")
-    first_token = next(t for kind, _, t in events if kind == "token")
+    kinds = [(kind, data.get("agent"), data.get("name")) for kind, data, _ in events]
     result = events[-1][1]
     assert [run["agent"] for run in result["trace"]] == ["writer"]
-    assert first_token - started < 3.0  # generous for CI; bench/ measures the real figure
+    # no worker was called, and the first token came while the writer was still generating
+    assert not any(agent in ("researcher", "analyst") for _, agent, _ in kinds)
+    assert kinds.index(("token", "writer", None)) < kinds.index(("step_finished", "writer", "llm"))
 
 
 def test_killing_the_analyst_mid_request_degrades_the_answer(stack):
@@ -101,3 +102,85 @@ def test_killing_the_analyst_mid_request_degrades_the_answer(stack):
 def test_bad_task_is_a_422_not_a_200_with_an_error_inside(stack):
     response = httpx.post(stack.url("supervisor") + "/v1/tasks", json={"nothing": 1})
     assert response.status_code == 422
+
+
+# --- answers you can trust, through the gateway on the embedded model --------------------------
+def test_research_and_compute_answer_has_one_percentage_and_relevant_sources(stack):
+    from openai import OpenAI
+
+    from agents.numbers import mentions
+
+    client = OpenAI(base_url=stack.base_url, api_key="test", max_retries=0, timeout=120)
+    reply = client.chat.completions.create(
+        model="chorus", messages=[{"role": "user", "content": RESEARCH_AND_COMPUTE}])
+    answer = reply.choices[0].message.content
+    percentages = {m.value for m in mentions(answer) if m.percent}
+    assert percentages == {25.0}, answer
+    assert reply.metadata["agents_used"] == "researcher,analyst,writer"
+    assert reply.metadata["grounding"].startswith("checked ")
+    # every cited source is about what was asked: conversations kept in Redis
+    sources_line = next(line for line in answer.splitlines() if line.startswith("Sources: "))
+    locations = [part.split("] ", 1)[1] for part in sources_line.removeprefix("Sources: ").split("; ")]
+    assert locations
+    docs = stack_docs()
+    for location in locations:
+        path = location.partition("#")[0]
+        section = docs[path].lower()
+        assert "redis" in section or "conversation" in section, location
+
+
+def stack_docs() -> dict[str, str]:
+    from tests.helpers import ROOT
+
+    return {p.name: p.read_text() for p in (ROOT / "docs").glob("*.md")}
+
+
+def test_source_free_requests_cite_nothing(stack):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=stack.base_url, api_key="test", max_retries=0, timeout=120)
+    for request in ("Describe a rainy day.", "What is the capital of France?"):
+        reply = client.chat.completions.create(model="chorus", messages=[{"role": "user", "content": request}])
+        answer = reply.choices[0].message.content
+        assert "Sources:" not in answer and "[1]" not in answer, answer
+        assert "analyst" not in reply.metadata["agents_used"]
+
+
+def test_follow_up_computes_from_the_conversation(stack):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=stack.base_url, api_key="test", max_retries=0, timeout=120)
+    conversation = f"conv-follow-{uuid.uuid4().hex[:8]}"
+    first = client.chat.completions.create(
+        model="chorus", messages=[{"role": "user", "content": "What is the growth from 120 to 150?"}],
+        extra_body={"conversation_id": conversation})
+    assert "25%" in first.choices[0].message.content
+    second = client.chat.completions.create(
+        model="chorus", messages=[{"role": "user", "content": "and to 200?"}],
+        extra_body={"conversation_id": conversation})
+    assert "Growth from 120 to 200 = 66.67%" in second.choices[0].message.content
+    assert second.metadata["agents_used"] == "analyst,writer"
+
+
+def test_hostile_expressions_are_refused_and_the_analyst_stays_healthy(stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    hostile = ["Compute (((9^99)^99)^99)^99", "What is 9**9**9**9?", "Compute " + "9" * 4000 + " * 7",
+               "Calculate " + "(1+" * 150 + "1" + ")" * 150, "What is 10^99 * 10^99 * 10^99?"] * 2
+
+    def refuse(text):
+        return httpx.post(stack.url("analyst") + "/v1/tasks", json={"instruction": text}, timeout=60)
+
+    def health():
+        return httpx.get(stack.url("analyst") + "/health", timeout=5).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        refusals = [pool.submit(refuse, text) for text in hostile]
+        checks = [pool.submit(health) for _ in range(20)]
+        answers = [r.result() for r in refusals]
+        statuses = [c.result() for c in checks]
+    assert statuses == [200] * 20
+    for text, answer in zip(hostile, answers):
+        assert answer.status_code == 200
+        assert answer.json()["output"].startswith("- Not computed:"), (text[:40], answer.json()["output"])
+        assert answer.json()["data"]["refusals"][0]["reason"]

@@ -20,6 +20,7 @@ class FakeAgent:
     data: dict = field(default_factory=dict)
     fail_with: int | None = None  # an HTTP status to answer instead of a result
     calls: list[TaskRequest] = field(default_factory=list)
+    timeline: list[tuple[str, str]] | None = None  # shared between agents: ("start"|"end", name)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -27,7 +28,11 @@ class FakeAgent:
         @app.post("/v1/tasks")
         async def run(task: TaskRequest):
             self.calls.append(task)
+            if self.timeline is not None:
+                self.timeline.append(("start", self.name))
             await asyncio.sleep(self.delay)
+            if self.timeline is not None:
+                self.timeline.append(("end", self.name))
             if self.fail_with:
                 return JSONResponse({"message": "scripted failure"}, status_code=self.fail_with)
             result = TaskResult(task_id=task.task_id, agent=self.name, output=self.output, data=self.data)

@@ -1,0 +1,169 @@
+"""The grounding check: every number in an answer comes from the user, a computation or a cited source.
+
+The writer's text is checked sentence by sentence as it streams. A sentence with a number that none
+of those grounds holds is dropped (the computed figures already lead the answer, so the right
+result is never lost with it); a citation `[n]` to a source that was not returned is removed.
+Numbers shown as percentages must be grounded as percentages, and a result claimed with "=" or
+"comes to" must be a computed result: so an answer never carries two results for one computation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agents.numbers import Mention, decimals, mentions, words_to_digits
+from orchestration.protocol import Finding, TaskRequest
+
+CITATION = re.compile(r"\s?\[(\d+)\]")
+SENTENCE_END = re.compile(r"(?<=[.!?:;])[\"')\]]*\s+|\n+")
+LIST_MARKER = re.compile(r"^\s*(\d+)[.)]\s")
+RESULT_CLAIM = re.compile(
+    r"(?:=|\bequals?\b|\bcomes? to\b|\bamounts? to\b|\btotals?\b|\btotal (?:is|of)\b|\bresults? (?:is|in)\b|"
+    r"\banswer is\b|\bworks out (?:to|at)\b)\s*(?:about\s+|approximately\s+|roughly\s+)?([-−]?[$€£¥₹]?\d[\d,]*(?:\.\d+)?)",
+    re.I,
+)
+STALLED_AFTER_REPEATS = 3
+
+
+def _plain(sentence: str) -> str:
+    return re.sub(r"[^a-z0-9%]+", " ", sentence.lower()).strip()
+
+
+@dataclass
+class Grounds:
+    """What an answer may say: the numbers it may contain, and which sources it may cite."""
+
+    numbers: list[float] = field(default_factory=list)  # anything given, computed or cited
+    percents: list[float] = field(default_factory=list)  # what it may show with a % sign
+    results: list[float] = field(default_factory=list)  # what it may claim as a computed result
+    references: set[int] = field(default_factory=set)
+
+    def add_text(self, text: str) -> None:
+        for m in mentions(words_to_digits(text)):
+            self.numbers += [abs(m.value), abs(m.raw)]
+            if m.percent:
+                self.percents.append(abs(m.value))
+
+    def holds(self, m: Mention) -> bool:
+        allowed = self.percents if m.percent else self.numbers
+        return any(_same(m, v) for v in allowed)
+
+    def holds_result(self, text: str) -> bool:
+        found = mentions(text)
+        return not self.results or any(_same(m, v) for m in found for v in self.results)
+
+
+def _same(m: Mention, value: float) -> bool:
+    """A written number matches a value it shows rounded: 1.67 matches 1.6667, 1,235 matches 1234.6."""
+    shown = decimals(m.text)
+    for written in {abs(m.value), abs(m.raw)}:
+        if abs(written - value) <= 1e-9 * max(1.0, value):
+            return True
+        if shown and round(value, shown) == round(written, shown):
+            return True
+        if not shown and value >= 100 and round(value) == written:
+            return True
+    return False
+
+
+def grounds_for(task: TaskRequest) -> Grounds:
+    grounds = Grounds()
+    grounds.add_text(task.instruction)
+    for message in task.messages:
+        grounds.add_text(message.content)
+    for finding in task.findings:
+        _add_finding(grounds, finding)
+    return grounds
+
+
+def _add_finding(grounds: Grounds, finding: Finding) -> None:
+    for computation in finding.data.get("computations", []):
+        value = abs(computation["value"])
+        grounds.numbers += [value, *map(abs, computation.get("inputs", []))]
+        grounds.results.append(value)
+        if computation.get("unit") == "%":
+            grounds.percents.append(value)
+        grounds.add_text(computation.get("note", ""))
+    for refusal in finding.data.get("refusals", []):
+        grounds.add_text(refusal["expression"])
+    for source in finding.sources:
+        grounds.references.add(source.ref)
+        grounds.add_text(source.snippet)
+        grounds.add_text(source.title)
+
+
+class GroundingCheck:
+    """Feed it the LLM's text as it streams; it gives back the checked text, a sentence at a time."""
+
+    def __init__(self, grounds: Grounds, fallback: str = "", already_said: str = ""):
+        self.grounds = grounds
+        self.fallback = fallback  # said when every sentence had to go and nothing else answers
+        self.said = {_plain(line) for line in already_said.splitlines() if line.strip()}
+        self.repeats_in_a_row = 0
+        self.pending = ""
+        self.numbers_checked = 0
+        self.sentences_dropped = 0
+        self.citations_removed = 0
+        self.repeats_dropped = 0
+        self.kept = 0
+
+    def feed(self, text: str) -> str:
+        self.pending += text
+        out = []
+        while match := SENTENCE_END.search(self.pending):
+            sentence, self.pending = self.pending[:match.end()], self.pending[match.end():]
+            out.append(self._check(sentence))
+        return "".join(out)
+
+    def finish(self) -> str:
+        sentence, self.pending = self.pending, ""
+        text = self._check(sentence) if sentence else ""
+        if not self.kept and self.sentences_dropped and self.fallback:
+            return text + self.fallback
+        return text
+
+    def _check(self, sentence: str) -> str:
+        def cite(match: re.Match) -> str:
+            if int(match.group(1)) in self.grounds.references:
+                return match.group(0)
+            self.citations_removed += 1
+            return ""
+
+        if sentence.lstrip().startswith("Sources:"):
+            return ""  # the sources are listed once, verbatim, at the end of the answer
+        sentence = CITATION.sub(cite, sentence)
+        body = CITATION.sub(" ", LIST_MARKER.sub(" ", sentence))
+        found = mentions(body)
+        self.numbers_checked += len(found)
+        grounded = all(self.grounds.holds(m) for m in found)
+        if grounded and self.grounds.results:
+            grounded = all(self.grounds.holds_result(claim.group(1)) for claim in RESULT_CLAIM.finditer(body))
+        if not grounded:
+            self.sentences_dropped += 1
+            return "\n" if sentence.endswith("\n") else ""
+        plain = _plain(sentence)
+        if plain and plain in self.said:  # a small model loops; a repeat says nothing new
+            self.repeats_dropped += 1
+            self.repeats_in_a_row += 1
+            return ""
+        if plain:
+            self.said.add(plain)
+            self.repeats_in_a_row = 0
+            self.kept += 1
+        return sentence
+
+    @property
+    def done(self) -> bool:
+        """The LLM is only repeating itself: stop reading it."""
+        return self.repeats_in_a_row >= STALLED_AFTER_REPEATS
+
+    @property
+    def report(self) -> str:
+        plural = "" if self.sentences_dropped == 1 else "s"
+        text = f"checked {self.numbers_checked} numbers, dropped {self.sentences_dropped} sentence{plural}"
+        if self.repeats_dropped:
+            text += f", {self.repeats_dropped} repeated"
+        if self.citations_removed:
+            text += f", removed {self.citations_removed} citation{'s' if self.citations_removed != 1 else ''}"
+        return text

@@ -1,0 +1,34 @@
+"""`python -m evals`: routing, then grounding end to end, on a system of its own (eval ports)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from config import Settings
+from evals import grounding, routing
+from tests.helpers import Stack, stack_ports  # the launcher the system tests use
+
+EVAL_PORTS_BASE = 19000
+
+
+def main() -> int:
+    logging.disable(logging.WARNING)  # the planner's fallbacks are counted, not logged, here
+    stack = Stack(Path(tempfile.mkdtemp(prefix="chorus-eval-")), stack_ports(EVAL_PORTS_BASE))
+    started = stack.run("up", check=False)
+    if started.returncode != 0:
+        print(f"the eval system did not start\n{started.stdout}\n{started.stderr}")
+        stack.run("down", check=False)
+        return 1
+    try:
+        routing.report(Settings(_env_file=None, local_llm_port=stack.ports["llm"]))
+        print()
+        return 0 if grounding.report(stack.base_url) else 1
+    finally:
+        stack.run("down", check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
