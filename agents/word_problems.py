@@ -171,6 +171,9 @@ PERCENT_OFF = compiled(rf"({PCT})\s+(off|discount on|discount off|more than|less
 WITH_PERCENT = compiled(rf"({NUM})\s+(?:[a-z]+\s+){{0,2}}?(?:with|after|plus|minus|less|and)\s+an?\s+({PCT})\s+(discount|increase|raise|rise|markup|tax|vat|tip|surcharge|reduction|cut|decrease)")
 PERCENT_AMOUNT = compiled(rf"({PCT})\s+(tip|tax|vat|commission|fee|deposit|service charge|interest)\s+(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
 PERCENT_OF = compiled(rf"({PCT})\s+of\s+(?:an?\s+|the\s+)?({NUM})")
+APPLIED_PERCENT = [  # (pattern, group of the base, of the percentage, of the verb)
+    (CHANGE_BY_PERCENT, 2, 3, 1), (NUM_THEN_PERCENT_OFF, 1, 2, 3), (PERCENT_OFF, 3, 1, 2), (WITH_PERCENT, 1, 2, 3),
+]
 UP_WORDS = ("increase", "raise", "grow", "add", "mark up", "markup", "more than", "increase on", "more expensive",
             "on top of", "rise", "tax", "vat", "tip", "surcharge")
 
@@ -182,30 +185,18 @@ def percentages(text: Text, out: Analysis) -> None:
             p, w = num(m.group(part)), num(m.group(whole))
             _percent_of(p, w, f"{shown(p)} as a share of {shown(w)}", out)
             text.use(m)
-    for m in text.finditer(CHANGE_BY_PERCENT):
-        _apply_percent(num(m.group(2)), num(m.group(3)), m.group(1).lower(), out)
-        text.use(m)
-    for m in text.finditer(NUM_THEN_PERCENT_OFF):
-        _apply_percent(num(m.group(1)), num(m.group(2)), m.group(3).lower(), out)
-        text.use(m)
-    for m in text.finditer(PERCENT_OFF):
-        _apply_percent(num(m.group(3)), num(m.group(1)), m.group(2).lower(), out)
-        text.use(m)
-    for m in text.finditer(WITH_PERCENT):
-        _apply_percent(num(m.group(1)), num(m.group(2)), m.group(3).lower(), out)
-        text.use(m)
-    for m in text.finditer(PERCENT_AMOUNT):
-        pct, base = num(m.group(1)), num(m.group(3))
-        out.computations.append(Computation(
-            f"{shown(pct)} {m.group(2).lower()} on {shown(base)}", f"{pct.value} / 100 * {base.value}",
-            pct.value / 100 * base.value, currency=base.currency, inputs=[pct.value, base.value]))
-        text.use(m)
-    for m in text.finditer(PERCENT_OF):
-        pct, base = num(m.group(1)), num(m.group(2))
-        out.computations.append(Computation(
-            f"{shown(pct)} of {shown(base)}", f"{pct.value} / 100 * {base.value}",
-            pct.value / 100 * base.value, currency=base.currency, inputs=[pct.value, base.value]))
-        text.use(m)
+    for pattern, base, pct, verb in APPLIED_PERCENT:
+        for m in text.finditer(pattern):
+            _apply_percent(num(m.group(base)), num(m.group(pct)), m.group(verb).lower(), out)
+            text.use(m)
+    for pattern, kind in ((PERCENT_AMOUNT, 2), (PERCENT_OF, None)):
+        for m in text.finditer(pattern):
+            pct, whole = num(m.group(1)), num(m.group(len(m.groups())))
+            label = f"{shown(pct)} {m.group(kind).lower()} on {shown(whole)}" if kind else f"{shown(pct)} of {shown(whole)}"
+            out.computations.append(Computation(label, f"{pct.value} / 100 * {whole.value}",
+                                                pct.value / 100 * whole.value, currency=whole.currency,
+                                                inputs=[pct.value, whole.value]))
+            text.use(m)
 
 
 def _apply_percent(base: Mention, pct: Mention, verb: str, out: Analysis) -> None:
