@@ -8,7 +8,6 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from orchestration.errors import ServiceUnavailable
 from orchestration.protocol import Message
 
 KEY_PREFIX = "chorus:conversation:"
@@ -60,11 +59,14 @@ class ConversationStore:
         await self.redis.aclose()
 
 
-def unavailable(error: Exception) -> ServiceUnavailable:
-    return ServiceUnavailable(
+class StoreUnavailable(Exception):
+    """Redis did not answer; the message says so to the client (the gateway renders it as a 503)."""
+
+
+def unavailable(error: Exception) -> StoreUnavailable:
+    return StoreUnavailable(
         f"The conversation store (Redis) is unavailable: {type(error).__name__}. Nothing was stored; "
-        "try again when it is back.", code="conversation_store_unavailable",
-    )
+        "try again when it is back.")
 
 
 def _same(a: Message, b: Message) -> bool:

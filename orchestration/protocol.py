@@ -197,6 +197,37 @@ def token(delta: str, agent: str | None = None) -> TaskEvent:
     return TaskEvent(type=EventType.token, data=Token(delta=delta, agent=agent))
 
 
+class TaskStream:
+    """A task's events up to its one result: iterate for the events before it, then read `result`.
+
+    Stopping at the result, and turning an error event or a missing result into AgentCallError, is
+    what every reader of a task needs; it is written here once.
+    """
+
+    def __init__(self, events: AsyncIterator[TaskEvent]):
+        self.events = events
+        self.result: TaskResult | None = None
+
+    async def __aiter__(self) -> AsyncIterator[TaskEvent]:
+        async for event in self.events:
+            if event.type is EventType.result:
+                self.result = event.data
+                return
+            if event.type is EventType.error:
+                raise AgentCallError(event.data.message)
+            yield event
+        raise AgentCallError("the task's events ended without a result")
+
+    async def drain(self) -> TaskResult:
+        async for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    async def aclose(self) -> None:
+        await self.events.aclose()  # closing the events closes the upstream call
+
+
 # --- errors -----------------------------------------------------------------------------------
 class AgentCallError(Exception):
     """A call to another server failed; `retryable` is true only where nothing can have run twice."""

@@ -35,6 +35,7 @@ from orchestration.protocol import (
     TaskEvent,
     TaskRequest,
     TaskResult,
+    TaskStream,
     Usage,
     new_id,
     token,
@@ -147,16 +148,12 @@ class Team:
             error = None
             try:
                 async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                    async for event in self.client.stream(self.settings.agent_url("writer"), subtask):
+                    stream = TaskStream(self.client.stream(self.settings.agent_url("writer"), subtask))
+                    async for event in stream:
                         if event.type is EventType.token:
                             parts.append(event.data.delta)
-                            emit(event)
-                        elif event.type is EventType.result:
-                            result = event.data
-                        elif event.type is EventType.error:
-                            raise AgentCallError(event.data.message)
-                        else:
-                            emit(event)
+                        emit(event)
+                    result = stream.result
             except (AgentCallError, TimeoutError) as failure:
                 error = _describe(failure)
         if result is None:

@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from config import Settings
 from orchestration.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
 from orchestration.http import make_http_client
-from orchestration.protocol import TASKS_PATH, ErrorInfo, EventType, TaskEvent, TaskRequest
+from orchestration.protocol import TASKS_PATH, AgentCallError, ErrorInfo, EventType, TaskEvent, TaskRequest, TaskStream
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,10 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
         events = _timed(run(request.app, task), task)
         if task.stream:
             return EventSourceResponse(_sse(events, task, process), ping=15)
-        async for event in events:
-            if event.type is EventType.result:
-                return event.data
-            if event.type is EventType.error:
-                return JSONResponse(event.data.model_dump(), status_code=500)
-        return JSONResponse(ErrorInfo(message="no result", agent=process).model_dump(), status_code=500)
+        try:
+            return await TaskStream(events).drain()
+        except AgentCallError as error:
+            return JSONResponse(ErrorInfo(message=str(error), agent=process).model_dump(), status_code=500)
 
 
 async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest) -> AsyncIterator[TaskEvent]:

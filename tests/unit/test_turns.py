@@ -1,6 +1,6 @@
 from orchestration.conversations import new_messages
 from orchestration.protocol import Message
-from orchestration.turns import conversation_id_of, prepare_turn, trim_history
+from servers.gateway.turns import conversation_id_of, prepare_turn, trim_history
 
 
 def m(role, content):

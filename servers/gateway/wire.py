@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from orchestration.errors import BadRequest
+from servers.gateway.errors import BadRequest
 from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult
 
 

@@ -1,0 +1,81 @@
+"""Wiring the gateway: its state, readiness checks, error handlers and routes."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from config import Settings
+from orchestration.context import request_id_var
+from orchestration.conversations import ConversationStore, StoreUnavailable
+from orchestration.protocol import TaskClient
+from servers.base import check_http, create_server
+from servers.gateway.errors import APIError, BadRequest, NotFound, ServiceUnavailable, render
+from servers.gateway.guard import authorize, limit_body
+from servers.gateway.models import Models
+from servers.gateway.routes import add_routes
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    async def redis_answers(app: FastAPI) -> None:
+        await app.state.store.ping()
+
+    async def supervisor_answers(app: FastAPI) -> None:
+        await check_http(app, f"{settings.agent_url('supervisor')}/health")
+
+    async def start(app: FastAPI) -> None:
+        app.state.store = ConversationStore.from_url(
+            settings.redis_url, settings.conversation_ttl_seconds, settings.conversation_max_messages)
+        app.state.tasks = TaskClient(app.state.http)
+        app.state.models = Models(settings)
+
+    async def stop(app: FastAPI) -> None:
+        await app.state.store.close()
+
+    app = create_server("gateway", settings, {"redis": redis_answers, "supervisor": supervisor_answers},
+                        on_start=start, on_stop=stop)
+    install_error_handlers(app)
+    router = APIRouter(dependencies=[Depends(authorize), Depends(limit_body)])
+    add_routes(router, settings)
+    app.include_router(router, prefix="/v1")
+    app.include_router(router)  # voice platforms call {base}/chat/completions
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def api_error(request: Request, error: APIError):
+        return render(error, request_id_var.get())
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, error: StoreUnavailable):
+        failure = ServiceUnavailable(str(error), code="conversation_store_unavailable")
+        return render(failure, request_id_var.get())
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError):
+        first = error.errors()[0] if error.errors() else {}
+        loc = [str(p) for p in first.get("loc", []) if p != "body"]
+        param = ".".join(loc) or None
+        message = f"Invalid value for '{param}': {first.get('msg')}" if param else str(first.get("msg"))
+        if first.get("type") == "json_invalid":
+            message, param = "The request body is not valid JSON.", None
+        return render(BadRequest(message, param=param), request_id_var.get())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        kind = NotFound if error.status_code == 404 else BadRequest
+        wrapped = kind(str(error.detail), code="not_found" if error.status_code == 404 else None)
+        wrapped.status = error.status_code
+        return render(wrapped, request_id_var.get())
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        log.exception("unhandled error")
+        return render(APIError("The server had an error while processing your request."),
+                      request_id_var.get())

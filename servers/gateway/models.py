@@ -1,0 +1,41 @@
+"""The models the gateway serves: the team, each agent directly, and configured aliases."""
+
+from __future__ import annotations
+
+import time
+
+from config import Settings
+from orchestration.protocol import AGENT_NAMES
+from servers.gateway.errors import NotFound
+
+CREATED = int(time.time())
+
+
+class Models:
+    """`chorus` is the whole team; `chorus-<agent>` reaches one agent directly; aliases map onto them."""
+
+    def __init__(self, settings: Settings):
+        self.team = settings.model_name
+        self.urls = {self.team: settings.agent_url("supervisor")}
+        for agent in AGENT_NAMES:
+            self.urls[f"{self.team}-{agent}"] = settings.agent_url(agent)
+        self.aliases = settings.model_alias_map
+
+    def ids(self) -> list[str]:
+        return [*self.urls, *self.aliases]
+
+    def url_for(self, model: str) -> str:
+        target = self.aliases.get(model, model)
+        if target not in self.urls:
+            raise NotFound(f"The model '{model}' does not exist. Available: {', '.join(self.ids())}.",
+                           param="model", code="model_not_found")
+        return self.urls[target]
+
+    def direct_agent(self, model: str) -> str | None:
+        """The agent a `chorus-<agent>` model reaches; None for the whole team."""
+        target = self.aliases.get(model, model)
+        return target.removeprefix(f"{self.team}-") if target != self.team else None
+
+    def card(self, model: str) -> dict:
+        self.url_for(model)
+        return {"id": model, "object": "model", "created": CREATED, "owned_by": "chorus"}
