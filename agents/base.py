@@ -28,9 +28,11 @@ from orchestration.protocol import (
     TaskEvent,
     TaskRequest,
     TaskResult,
+    ToolCall,
     Usage,
     token,
 )
+from agents.structured import StructuredReply
 from orchestration.tokens import count_message_tokens, count_tokens
 
 
@@ -83,7 +85,15 @@ class Agent(ABC):
 
     def llm_kwargs(self, task: TaskRequest) -> dict[str, Any]:
         """Generation parameters for this agent's LLM call; the writer passes the client's down."""
-        return {"max_tokens": self.settings.agent_max_tokens}
+        return {"max_tokens": self.settings.agent_max_tokens, **task.params.team_kwargs(),
+                **self.repeatable(task)}
+
+    def repeatable(self, task: TaskRequest) -> dict[str, Any]:
+        """With a seed, llama.cpp must not reuse a cached prompt: the cache changes the arithmetic
+        enough to change a greedy answer. (Only for the embedded server: OpenAI refuses the field.)"""
+        if task.params.seed is None or not self.settings.uses_local_llm(self.name):
+            return {}
+        return {"extra_body": {"cache_prompt": False}}
 
     def history(self, task: TaskRequest) -> list[BaseMessage]:
         return []
@@ -112,39 +122,22 @@ class Agent(ABC):
 
         yield TaskEvent(type=EventType.step_started, data=StepStarted(agent=self.name, name="llm"))
         t0 = time.perf_counter()
-        parts: list[str] = []
-        finish_reason = "stop"
-        if gathered.preamble:
-            parts.append(gathered.preamble)
-            yield token(gathered.preamble, self.name)
-        messages = self.messages(task, gathered) if not gathered.complete else []
-        check = self.output_check(task, gathered) if messages else None
-        if messages:
-            async for chunk in self.llm.astream(messages, **self.llm_kwargs(task)):
-                text = chunk.content if isinstance(chunk.content, str) else ""
-                if check and text:
-                    text = check.feed(text)
-                if text:
-                    parts.append(text)
-                    yield token(text, self.name)
-                reason = (chunk.response_metadata or {}).get("finish_reason")
-                if reason:
-                    finish_reason = "length" if reason == "length" else "stop"
-                if check and check.done:
-                    break  # closing the stream stops the generation upstream
-            if check and (text := check.finish()):
-                parts.append(text)
-                yield token(text, self.name)
-        if check:
-            gathered.data["grounding"] = check.report
-        if gathered.footer:
-            parts.append(gathered.footer)
-            yield token(gathered.footer, self.name)
-        detail = self.llm.model_name if messages else "not needed: the tools' output is the answer"
-        steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=detail,
-                          status="ok" if messages else "skipped"))
+        reply = _Reply()
+        structured = await self.structured_reply(task, gathered)
+        if structured is not None:
+            source = self._structured(structured, reply)
+            detail, status = structured.detail, "ok"
+            gathered.data["grounding"] = "not checked: the reply is JSON or a function call"
+        else:
+            source = self._phrased(task, gathered, reply)
+            detail = self.llm.model_name if not gathered.complete else "not needed: the tools' output is the answer"
+            status = "skipped" if gathered.complete else "ok"
+        async for event in source:
+            yield event
+        steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=detail, status=status))
         yield TaskEvent(type=EventType.step_finished, data=steps[-1])
 
+        parts, finish_reason, messages = reply.parts, reply.finish_reason, reply.messages
         output = "".join(parts)
         usage = await asyncio.to_thread(self._usage, messages, output)
         yield TaskEvent(
@@ -159,14 +152,70 @@ class Agent(ABC):
                 duration_ms=_ms(started),
                 steps=steps,
                 finish_reason=finish_reason,
+                tool_calls=reply.tool_calls,
             ),
         )
+
+    async def structured_reply(self, task: TaskRequest, gathered: Gathered) -> StructuredReply | None:
+        """A reply that is JSON or a function call instead of prose; default none (the writer's)."""
+        return None
+
+    async def _structured(self, structured: StructuredReply, reply: _Reply) -> AsyncIterator[TaskEvent]:
+        reply.tool_calls = structured.tool_calls
+        reply.finish_reason = "tool_calls" if structured.tool_calls else "stop"
+        for piece in _pieces(structured.content):
+            reply.parts.append(piece)
+            yield token(piece, self.name)
+
+    async def _phrased(self, task: TaskRequest, gathered: Gathered, reply: _Reply) -> AsyncIterator[TaskEvent]:
+        """The preamble, the LLM's text as it streams (through the output check), the footer."""
+        if gathered.preamble:
+            reply.parts.append(gathered.preamble)
+            yield token(gathered.preamble, self.name)
+        reply.messages = self.messages(task, gathered) if not gathered.complete else []
+        check = self.output_check(task, gathered) if reply.messages else None
+        if reply.messages:
+            async for chunk in self.llm.astream(reply.messages, **self.llm_kwargs(task)):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if check and text:
+                    text = check.feed(text)
+                if text:
+                    reply.parts.append(text)
+                    yield token(text, self.name)
+                reason = (chunk.response_metadata or {}).get("finish_reason")
+                if reason:
+                    reply.finish_reason = "length" if reason == "length" else "stop"
+                if check and check.done:
+                    break  # closing the stream stops the generation upstream
+            if check and (text := check.finish()):
+                reply.parts.append(text)
+                yield token(text, self.name)
+        if check:
+            gathered.data["grounding"] = check.report
+        if gathered.footer:
+            reply.parts.append(gathered.footer)
+            yield token(gathered.footer, self.name)
 
     def _usage(self, messages: list[BaseMessage], output: str) -> Usage:
         model = self.llm.model_name
         prompt = count_message_tokens([(m.type, str(m.content)) for m in messages], model)
         completion = count_tokens(output, model)
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+
+@dataclass
+class _Reply:
+    """What the LLM step produced, filled in as its events go out."""
+
+    parts: list[str] = field(default_factory=list)
+    finish_reason: str = "stop"
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    messages: list[BaseMessage] = field(default_factory=list)
+
+
+def _pieces(text: str, size: int = 24) -> list[str]:
+    """Text that exists whole (JSON, a computed line) still goes out as a stream of small pieces."""
+    return [text[i:i + size] for i in range(0, len(text), size)]
 
 
 def _ms(since: float) -> float:
@@ -176,11 +225,18 @@ def _ms(since: float) -> float:
 def conversation_messages(messages: list[Message]) -> list[BaseMessage]:
     """Earlier turns as LangChain messages (system and tool turns are left to each agent)."""
     out: list[BaseMessage] = []
+    called: dict[str, str] = {}  # tool call id -> function name
     for message in messages:
         if message.role == "user":
             out.append(HumanMessage(message.content))
+        elif message.role == "assistant" and message.tool_calls:
+            called |= {call.id: call.name for call in message.tool_calls}
+            out.append(AIMessage(" ".join(f"(Called {c.name} with {c.arguments}.)" for c in message.tool_calls)))
         elif message.role == "assistant":
             out.append(AIMessage(message.content))
+        elif message.role == "tool":  # a function's result, as plain text any model can read
+            name = message.name or called.get(message.tool_call_id or "", "the function")
+            out.append(HumanMessage(f"Result of {name}: {message.content}"))
     return out
 
 

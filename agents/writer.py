@@ -12,6 +12,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 
 from agents.base import Agent, Gathered, OutputCheck, conversation_messages, findings_text
 from agents.grounding import GroundingCheck, grounds_for
+from agents.structured import StructuredReply, call_function, choose_function, structured_content
 from orchestration.protocol import TaskRequest
 
 NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no source or computation "
@@ -48,9 +49,23 @@ class Writer(Agent):
 
     def llm_kwargs(self, task: TaskRequest) -> dict[str, Any]:
         # The client's generation parameters are the writer's: it produces the answer they shape.
-        kwargs = task.params.llm_kwargs()
+        kwargs = task.params.llm_kwargs() | self.repeatable(task)
         kwargs.setdefault("max_tokens", max(self.settings.agent_max_tokens, 512))
         return kwargs
+
+    async def structured_reply(self, task: TaskRequest, gathered: Gathered) -> StructuredReply | None:
+        """The final voice decides: call one of the client's functions, answer in JSON, or speak."""
+        name, why = choose_function(task)
+        messages = self.messages(task, gathered)
+        if name:
+            reply = await call_function(self.llm, self.settings.uses_local_llm("writer"), task, name, messages)
+            reply.detail += f"; {why}"
+            return reply
+        if (task.response_format or {}).get("type") in ("json_object", "json_schema"):
+            max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 512)
+            return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages,
+                                            max_tokens)
+        return None
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
         fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER

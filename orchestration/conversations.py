@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from orchestration.protocol import Message
 
 KEY_PREFIX = "chorus:conversation:"
+META_SUFFIX = ":meta"
 
 
 class ConversationStore:
@@ -37,21 +38,34 @@ class ConversationStore:
             raise unavailable(error) from error
         return [Message.model_validate_json(item) for item in raw]
 
-    async def append_turn(self, conversation_id: str, messages: list[Message]) -> None:
-        """Store a whole turn in one transaction: other turns never interleave with it."""
+    async def append_turn(self, conversation_id: str, messages: list[Message], user: str | None = None) -> None:
+        """Store a whole turn in one transaction: other turns never interleave with it. `user` is the
+        client's end-user id (OpenAI's `user`), recorded with the conversation."""
         key = KEY_PREFIX + conversation_id
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.rpush(key, *(m.model_dump_json(exclude_none=True) for m in messages))
                 pipe.ltrim(key, -self.max_messages, -1)
                 pipe.expire(key, self.ttl)
+                if user:
+                    pipe.hset(key + META_SUFFIX, "user", user)
+                pipe.expire(key + META_SUFFIX, self.ttl)
                 await pipe.execute()
         except RedisError as error:
             raise unavailable(error) from error
 
+    async def details(self, conversation_id: str) -> dict[str, str]:
+        """What is recorded about the conversation besides its messages (the user)."""
+        try:
+            raw = await self.redis.hgetall(KEY_PREFIX + conversation_id + META_SUFFIX)
+        except RedisError as error:
+            raise unavailable(error) from error
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
     async def delete(self, conversation_id: str) -> bool:
         try:
-            return bool(await self.redis.delete(KEY_PREFIX + conversation_id))
+            key = KEY_PREFIX + conversation_id
+            return bool(await self.redis.delete(key, key + META_SUFFIX))
         except RedisError as error:
             raise unavailable(error) from error
 
@@ -70,7 +84,8 @@ def unavailable(error: Exception) -> StoreUnavailable:
 
 
 def _same(a: Message, b: Message) -> bool:
-    return a.role == b.role and a.content.strip() == b.content.strip()
+    return (a.role == b.role and a.content.strip() == b.content.strip() and a.tool_call_id == b.tool_call_id
+            and [c.id for c in a.tool_calls or []] == [c.id for c in b.tool_calls or []])
 
 
 def new_messages(stored: list[Message], sent: list[Message]) -> list[Message]:

@@ -46,12 +46,28 @@ class GenerationParams(BaseModel):
         """The parameters that were set, as keyword arguments for a chat-completions call."""
         return self.model_dump(exclude_none=True, exclude={"user"})
 
+    def team_kwargs(self) -> dict[str, Any]:
+        """What every agent's LLM call takes from the client: a seed (with its temperature), so the
+        same request gives the same answer across the whole team."""
+        if self.seed is None:
+            return {}
+        return {"seed": self.seed} | ({"temperature": self.temperature} if self.temperature is not None else {})
+
+
+class ToolCall(BaseModel):
+    """A call of one of the client's functions, as the writer decided it."""
+
+    id: str = Field(default_factory=lambda: f"call_{uuid.uuid4().hex[:24]}")
+    name: str
+    arguments: str  # JSON text, valid against the function's parameters
+
 
 class Message(BaseModel):
     role: Literal["system", "user", "assistant", "tool", "developer"]
     content: str
     name: str | None = None
     tool_call_id: str | None = None
+    tool_calls: list[ToolCall] | None = None  # an assistant turn that called the client's tools
 
 
 class Source(BaseModel):
@@ -96,6 +112,11 @@ class TaskRequest(BaseModel):
     messages: list[Message] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     params: GenerationParams = Field(default_factory=GenerationParams)
+    # the client's functions and output format, for the final voice (the writer)
+    tools: list[dict[str, Any]] = Field(default_factory=list, description="OpenAI function tools")
+    tool_choice: str | dict[str, Any] | None = None  # auto | none | required | {"type": "function", ...}
+    parallel_tool_calls: bool = True
+    response_format: dict[str, Any] | None = None  # json_object or json_schema
     deadline: float = Field(default_factory=lambda: time.time() + 120.0, description="Unix time")
     stream: bool = False
 
@@ -138,7 +159,8 @@ class TaskResult(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     trace: list[AgentRun] = Field(default_factory=list, description="Supervisor only")
     iterations: int = 0
-    finish_reason: Literal["stop", "length"] = "stop"
+    finish_reason: Literal["stop", "length", "tool_calls"] = "stop"
+    tool_calls: list[ToolCall] = Field(default_factory=list)
 
     @property
     def agents_used(self) -> list[str]:

@@ -187,6 +187,7 @@ class Team:
                 trace=trace,
                 iterations=state["iteration"],
                 finish_reason=result.finish_reason if result else "stop",
+                tool_calls=result.tool_calls if result else [],
             ),
         }
 

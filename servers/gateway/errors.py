@@ -39,6 +39,15 @@ class RateLimited(APIError):
     status, type = 429, "rate_limit_error"
 
 
+class StructuredOutputFailed(APIError):
+    """The team's function call or JSON did not match the request, after the writer's retry."""
+
+    status, type = 500, "server_error"
+
+    def __init__(self, message: str):
+        super().__init__(message, code="invalid_structured_output")
+
+
 class ServiceUnavailable(APIError):
     status, type = 503, "service_unavailable"
 

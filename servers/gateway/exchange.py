@@ -17,7 +17,8 @@ from orchestration.conversations import ConversationStore
 from orchestration.protocol import AgentCallError, EventType, Message, TaskEvent, TaskRequest, TaskResult, TaskStream
 from orchestration.tokens import count_message_tokens, count_tokens
 from servers.gateway import wire
-from servers.gateway.errors import APIError, ServiceUnavailable
+from servers.gateway.errors import APIError, ServiceUnavailable, StructuredOutputFailed
+from servers.gateway.answer_cap import AnswerCap
 from servers.gateway.turns import Turn, prepare_turn
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,15 @@ class Exchange:
         self.id = wire.completion_id("chatcmpl" if chat else "cmpl")
         self.created = wire.now()
         conversation_id_var.set(conversation_id)
+        if body.user:
+            log.info("end user %s", body.user)  # the client's `user`, in the request's log line
+        stop = [body.stop] if isinstance(body.stop, str) else body.stop
+        self.cap = AnswerCap(stop, self.max_tokens, body.model)
 
     @property
     def max_tokens(self) -> int | None:
-        return getattr(self.body, "max_completion_tokens", None) or self.body.max_tokens
+        chosen = getattr(self.body, "max_completion_tokens", None)
+        return chosen if chosen is not None else self.body.max_tokens
 
     async def respond(self, sent: list[Message]):
         url = self.app.state.models.url_for(self.body.model)
@@ -53,6 +59,7 @@ class Exchange:
             instruction=turn.instruction, messages=turn.context,
             params=self.body.generation_params(self.max_tokens),
             deadline=time.time() + self.settings.task_deadline_seconds,
+            **self._structure(),
         )
         self.prompt_tokens = await asyncio.to_thread(
             count_message_tokens, [(m.role, m.content) for m in sent], self.body.model)
@@ -68,8 +75,52 @@ class Exchange:
             return StreamingResponse(self._stream(events, turn), media_type="text/event-stream",
                                      headers=headers)
         result = await self._collect(events)
+        self._check_structure(result)
+        if self.capped(result):
+            self._apply_cap(result, self.cap.cut(result.output))
         await self._store(turn, result)
         return self._response(result, await self._usage(result))
+
+    def capped(self, result: TaskResult | None = None) -> bool:
+        """stop and max_tokens cut prose; JSON and function calls are whole or nothing."""
+        return not self.wants_json and not (result and result.tool_calls)
+
+    def _apply_cap(self, result: TaskResult, text: str) -> None:
+        result.output = text
+        if self.cap.finish_reason:
+            result.finish_reason = self.cap.finish_reason
+
+    def _structure(self) -> dict:
+        """The client's functions and output format, for the final voice."""
+        body = self.body
+        if not isinstance(body, wire.ChatCompletionRequest):
+            return {}
+        return {"tools": body.tool_dicts(), "tool_choice": body.tool_choice_value(),
+                "parallel_tool_calls": body.parallel_tool_calls is not False,
+                "response_format": body.response_format.as_dict() if body.response_format else None}
+
+    @property
+    def wants_json(self) -> bool:
+        return isinstance(self.body, wire.ChatCompletionRequest) and bool(
+            self.body.response_format and self.body.response_format.wants_json)
+
+    def _check_structure(self, result: TaskResult) -> None:
+        """The client never receives a call or JSON that does not match what it asked for."""
+        body = self.body
+        if not isinstance(body, wire.ChatCompletionRequest):
+            return
+        for call in result.tool_calls:
+            schema = body.function_schema(call.name)
+            problem = "it names no offered function" if schema is None else wire.json_problem(call.arguments, schema)
+            if problem:
+                raise StructuredOutputFailed(f"The team's call of '{call.name}' was invalid ({problem}).")
+        choice = body.tool_choice_value()
+        if not result.tool_calls and (choice == "required" or isinstance(choice, dict)):
+            raise StructuredOutputFailed("tool_choice asked for a function call, and the team gave none.")
+        if not result.tool_calls and self.wants_json:
+            problem = wire.json_problem(result.output, body.response_format.target_schema)
+            if problem:
+                raise StructuredOutputFailed(f"The team's reply did not match response_format ({problem}).")
 
     async def _until_planned(
         self, events: AsyncIterator[TaskEvent], direct: str | None
@@ -101,8 +152,9 @@ class Exchange:
 
     async def _store(self, turn: Turn, result: TaskResult) -> None:
         if self.chat:
-            answer = Message(role="assistant", content=result.output)
-            await self.app.state.store.append_turn(self.conversation_id, [*turn.to_store, answer])
+            answer = Message(role="assistant", content=result.output, tool_calls=result.tool_calls or None)
+            await self.app.state.store.append_turn(self.conversation_id, [*turn.to_store, answer],
+                                                   user=self.body.user)
 
     def _text(self, output: str) -> str:
         if not self.chat and getattr(self.body, "echo", False):
@@ -119,8 +171,8 @@ class Exchange:
         text = self._text(result.output)
         metadata = wire.metadata_block(result, self.conversation_id, seconds)
         if self.chat:
-            choice = {"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                      "logprobs": None, "finish_reason": result.finish_reason}
+            choice = {"index": 0, "message": self._message(result, text),
+                      "logprobs": None, "finish_reason": self._finish_reason(result)}
         else:
             choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": result.finish_reason}
         body = {
@@ -131,6 +183,24 @@ class Exchange:
         }
         return JSONResponse(body, headers={"x-conversation-id": self.conversation_id,
                                            "x-agents-used": metadata["agents_used"]})
+
+    def _message(self, result: TaskResult, text: str) -> dict:
+        message: dict = {"role": "assistant", "content": text or None, "refusal": None}
+        if result.tool_calls and self.legacy_functions:
+            call = result.tool_calls[0]
+            message["function_call"] = {"name": call.name, "arguments": call.arguments}
+        elif result.tool_calls:
+            message["tool_calls"] = [wire.tool_call_block(call) for call in result.tool_calls]
+        return message
+
+    @property
+    def legacy_functions(self) -> bool:
+        return isinstance(self.body, wire.ChatCompletionRequest) and self.body.legacy_functions
+
+    def _finish_reason(self, result: TaskResult) -> str:
+        if result.tool_calls:
+            return "function_call" if self.legacy_functions else "tool_calls"
+        return result.finish_reason
 
     # --- streaming --------------------------------------------------------------------------
     def _chunk(self, delta: dict | None, finish_reason: str | None = None, **extra) -> bytes:
@@ -160,9 +230,21 @@ class Exchange:
         stream = TaskStream(events)
         try:
             async for event in stream:
-                if event.type is EventType.token and event.data.delta:
-                    yield self._chunk({"content": event.data.delta})
+                # JSON is checked whole before any of it goes out: a client never gets invalid JSON
+                if event.type is EventType.token and event.data.delta and self.capped():
+                    if text := self.cap.feed(event.data.delta):
+                        yield self._chunk({"content": text})
             result = stream.result
+            self._check_structure(result)
+            if self.capped(result):
+                if text := self.cap.finish():
+                    yield self._chunk({"content": text})
+                self._apply_cap(result, self.cap.text)
+            if self.wants_json and not result.tool_calls:
+                for piece in wire.pieces(result.output):
+                    yield self._chunk({"content": piece})
+            for delta in wire.tool_call_deltas(result.tool_calls, self.legacy_functions):
+                yield self._chunk(delta)
             await self._store(turn, result)
         except (AgentCallError, APIError) as error:
             failure = error if isinstance(error, APIError) else ServiceUnavailable(
@@ -175,7 +257,7 @@ class Exchange:
             await stream.aclose()  # a client that hangs up stops the team's work too
         seconds = time.perf_counter() - self.started
         yield self._chunk(
-            {}, result.finish_reason, conversation_id=self.conversation_id,
+            {}, self._finish_reason(result), conversation_id=self.conversation_id,
             metadata=wire.metadata_block(result, self.conversation_id, seconds),
             agent_trace=wire.agent_trace_block(result),
         )

@@ -53,8 +53,9 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
         if not messages:
             raise NotFound(f"No conversation '{conversation_id}'.", param="conversation_id",
                            code="conversation_not_found")
+        details = await request.app.state.store.details(conversation_id)
         return JSONResponse(
-            {"id": conversation_id, "object": "conversation", "messages": as_jsonable(messages)},
+            {"id": conversation_id, "object": "conversation", "messages": as_jsonable(messages), **details},
             headers={"x-conversation-id": conversation_id})
 
     @router.delete("/conversations/{conversation_id}")

@@ -32,13 +32,22 @@ def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens:
     history = stored + fresh
     last_user = next((i for i in range(len(history) - 1, len(stored) - 1, -1)
                       if history[i].role == "user"), None)
+    exchange: list[Message] = []  # the calls and results of this turn's functions, kept whole
     if last_user is not None:
         instruction, earlier = history[last_user].content, history[:last_user]
+    elif fresh and fresh[-1].role == "tool":
+        # a function's results continue the turn that asked for them: that question is the task
+        asked = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
+        if asked is None:
+            instruction, earlier = "", history
+        else:
+            instruction, earlier, exchange = history[asked].content, history[:asked], history[asked + 1:]
     elif sent:
         instruction, earlier = sent[-1].content, history  # e.g. only a developer message
     else:
         instruction, earlier = "", history
-    return Turn(instruction, system + trim_history(earlier, max_context_tokens, system, instruction), fresh)
+    kept = trim_history(earlier, max_context_tokens, system, instruction)
+    return Turn(instruction, system + kept + exchange, fresh)
 
 
 def trim_history(

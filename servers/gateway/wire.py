@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any, Literal
 
+import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from servers.gateway.errors import BadRequest
-from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult
+from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult, ToolCall
 
 
 class ContentPart(BaseModel):
@@ -18,12 +20,27 @@ class ContentPart(BaseModel):
     text: str | None = None
 
 
+class FunctionCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    arguments: str = "{}"
+
+
+class ToolCallItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
     tool_call_id: str | None = None
+    tool_calls: list[ToolCallItem] | None = None
+    function_call: FunctionCall | None = None  # the legacy form of one call
 
     def to_message(self, index: int) -> Message:
         if isinstance(self.content, list):
@@ -35,7 +52,87 @@ class ChatMessage(BaseModel):
         else:
             text = self.content or ""
         role = "tool" if self.role == "function" else self.role
-        return Message(role=role, content=text, name=self.name, tool_call_id=self.tool_call_id)
+        calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
+                 for c in self.tool_calls or []]
+        if self.function_call:
+            calls.append(ToolCall(id=f"call_{self.function_call.name}", name=self.function_call.name,
+                                  arguments=self.function_call.arguments))
+        tool_call_id = self.tool_call_id or (f"call_{self.name}" if self.role == "function" else None)
+        return Message(role=role, content=text, name=self.name, tool_call_id=tool_call_id,
+                       tool_calls=calls or None)
+
+
+NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+
+
+class FunctionSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+    @field_validator("parameters")
+    @classmethod
+    def _a_json_schema(cls, value):
+        if value is not None:
+            _check_schema(value)
+        return value
+
+
+class ToolSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["function"]
+    function: FunctionSpec
+
+
+class NamedFunction(BaseModel):
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class JSONSchemaFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    strict: bool | None = None
+
+    @field_validator("schema_")
+    @classmethod
+    def _a_json_schema(cls, value):
+        if value is not None:
+            _check_schema(value)
+        return value
+
+
+class ResponseFormat(BaseModel):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JSONSchemaFormat | None = None
+
+    @property
+    def wants_json(self) -> bool:
+        return self.type != "text"
+
+    @property
+    def target_schema(self) -> dict[str, Any]:
+        if self.type == "json_schema" and self.json_schema and self.json_schema.schema_:
+            return self.json_schema.schema_
+        return {"type": "object"}
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+def _check_schema(schema: dict[str, Any]) -> None:
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as error:
+        raise ValueError(f"not a valid JSON Schema: {error.message}") from None
 
 
 class StreamOptions(BaseModel):
@@ -50,7 +147,7 @@ class SamplingFields(BaseModel):
     model: str
     stream: bool | None = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=0)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
     stop: str | list[str] | None = None
@@ -73,8 +170,9 @@ class SamplingFields(BaseModel):
 
     def generation_params(self, max_tokens: int | None) -> GenerationParams:
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
-        return GenerationParams(
-            temperature=self.temperature, top_p=self.top_p, max_tokens=max_tokens, stop=stop or None,
+        return GenerationParams(  # an LLM call needs one token at least; the gateway cuts the answer to 0
+            temperature=self.temperature, top_p=self.top_p,
+            max_tokens=max(max_tokens, 1) if max_tokens is not None else None, stop=stop or None,
             seed=self.seed, presence_penalty=self.presence_penalty,
             frequency_penalty=self.frequency_penalty, logit_bias=self.logit_bias, user=self.user,
         )
@@ -91,23 +189,45 @@ class SamplingFields(BaseModel):
 
 class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=0)
     top_logprobs: int | None = Field(None, ge=0, le=20)
-    response_format: dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
+    response_format: ResponseFormat | None = None
+    tools: list[ToolSpec] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    functions: list[FunctionSpec] | None = None  # the legacy form of tools
+    function_call: Literal["none", "auto"] | NamedFunction | None = None
+
+    @property
+    def legacy_functions(self) -> bool:
+        return bool(self.functions) and not self.tools
+
+    def tool_dicts(self) -> list[dict[str, Any]]:
+        tools = self.tools or [ToolSpec(type="function", function=f) for f in self.functions or []]
+        return [t.model_dump(exclude_none=True) for t in tools]
+
+    def tool_choice_value(self) -> str | dict[str, Any] | None:
+        choice = self.tool_choice if self.tool_choice is not None else self.function_call
+        if isinstance(choice, NamedFunction):
+            return {"type": "function", "function": {"name": choice.name}}
+        if isinstance(choice, NamedToolChoice):
+            return choice.model_dump()
+        return choice
+
+    def function_schema(self, name: str) -> dict[str, Any] | None:
+        for tool in self.tool_dicts():
+            if tool["function"]["name"] == name:
+                return tool["function"].get("parameters") or {"type": "object"}
+        return None
 
     def refuse_unfinished(self) -> None:
         super().refuse_unfinished()
-        if self.tools:
-            raise BadRequest("Tool calling is not supported yet; send the request without tools.",
-                             param="tools", code="unsupported_parameter")
-        if self.tool_choice not in (None, "none", "auto"):
-            raise BadRequest("tool_choice is not supported yet.", param="tool_choice",
-                             code="unsupported_parameter")
-        if self.response_format and self.response_format.get("type") not in (None, "text"):
-            raise BadRequest("response_format other than text is not supported yet.",
-                             param="response_format", code="unsupported_parameter")
+        choice = self.tool_choice_value()
+        if choice not in (None, "none", "auto") and not self.tool_dicts():
+            raise BadRequest("tool_choice needs tools to choose from.", param="tool_choice")
+        if isinstance(choice, dict) and self.function_schema(choice["function"]["name"]) is None:
+            raise BadRequest(f"tool_choice names '{choice['function']['name']}', which is not among the tools.",
+                             param="tool_choice")
         if self.top_logprobs:
             raise BadRequest("top_logprobs is not supported yet.", param="top_logprobs",
                              code="unsupported_parameter")
@@ -185,3 +305,39 @@ def metadata_block(result: TaskResult, conversation_id: str, seconds: float) -> 
 
 def agent_trace_block(result: TaskResult) -> list[dict[str, Any]]:
     return [run.model_dump() for run in trace_of(result)]
+
+
+def tool_call_block(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def pieces(text: str, size: int = 16) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def tool_call_deltas(calls: list[ToolCall], legacy: bool) -> list[dict[str, Any]]:
+    """A call as a stream sends it: the id and name first, then the arguments in pieces."""
+    deltas: list[dict[str, Any]] = []
+    for index, call in enumerate(calls[:1] if legacy else calls):
+        if legacy:
+            deltas.append({"function_call": {"name": call.name, "arguments": ""}})
+            deltas += [{"function_call": {"arguments": piece}} for piece in pieces(call.arguments)]
+            continue
+        deltas.append({"tool_calls": [{"index": index, "id": call.id, "type": "function",
+                                       "function": {"name": call.name, "arguments": ""}}]})
+        deltas += [{"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                   for piece in pieces(call.arguments)]
+    return deltas
+
+
+def json_problem(text: str, schema: dict[str, Any]) -> str | None:
+    """Why text is not a JSON value valid against schema, or None when it is."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return "not JSON"
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError as error:
+        return error.message[:200]
+    return None

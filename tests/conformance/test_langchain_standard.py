@@ -13,7 +13,7 @@ def _gateway(stack):
 
 
 class TestChorusThroughChatOpenAI(ChatModelIntegrationTests):
-    """Tool calling, structured output and media inputs arrive in the next issue: not selected here."""
+    """Tool calling, tool choice, structured output (json_schema) and JSON mode switched on."""
 
     @property
     def chat_model_class(self):
@@ -26,11 +26,23 @@ class TestChorusThroughChatOpenAI(ChatModelIntegrationTests):
 
     @property
     def has_tool_calling(self) -> bool:
-        return False
+        return True
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
 
     @property
     def has_structured_output(self) -> bool:
-        return False
+        return True
+
+    @property
+    def structured_output_kwargs(self) -> dict:
+        return {"method": "json_schema"}
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
 
     @property
     def supports_model_override(self) -> bool:

@@ -1,0 +1,204 @@
+"""The writer's structured replies: a call of one of the client's functions, or JSON in the client's format.
+
+Both are generated with the JSON schema handed to the LLM endpoint as `response_format`: llama.cpp
+turns it into a grammar (constrained decoding), so arguments always parse and match the function's
+parameters. A capable endpoint gets the tools natively instead. Every reply is validated with a
+real JSON Schema validator; a reply that fails is asked for once more, then refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from langchain_core.messages import BaseMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+
+from orchestration.protocol import Message, TaskRequest, ToolCall
+
+ATTEMPTS = 2  # one retry
+ARGUMENT_TOKENS = 256
+MAX_STRING_CHARS = 300
+RETRY_TEMPERATURE = 0.7
+FLAT_OBJECT = {  # json_object for the embedded model: an object of plain values, bounded
+    "type": "object", "maxProperties": 12,
+    "additionalProperties": {"anyOf": [{"type": "string", "maxLength": MAX_STRING_CHARS}, {"type": "number"},
+                                       {"type": "boolean"}, {"type": "null"}]},
+}
+WORD = re.compile(r"[a-z]{3,}")
+IGNORED_WORDS = {"the", "and", "for", "with", "get", "set", "this", "that", "from", "what", "tool",
+                 "function", "call", "use", "given", "return", "returns", "value", "values"}
+
+
+class StructuredOutputError(Exception):
+    """The LLM did not produce valid JSON for the request's format, twice."""
+
+
+@dataclass
+class StructuredReply:
+    content: str = ""  # JSON text, for a response_format
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    detail: str = ""
+
+
+def functions(task: TaskRequest) -> dict[str, dict[str, Any]]:
+    """The client's functions by name: {"description", "parameters"}."""
+    return {tool["function"]["name"]: tool["function"] for tool in task.tools if tool.get("type") == "function"}
+
+
+def parameters_schema(function: dict[str, Any]) -> dict[str, Any]:
+    return function.get("parameters") or {"type": "object", "properties": {}}
+
+
+def choose_function(task: TaskRequest) -> tuple[str | None, str]:
+    """Which function to call, or None to answer in words; and why.
+
+    A named tool_choice or `required` always calls. Under `auto` the rules decide: once this turn
+    holds a tool's result, answer with it; otherwise call the function whose name and description
+    share the most words with the request (the embedded model decides poorly: see `make eval`).
+    """
+    available = functions(task)
+    choice = task.tool_choice or "auto"
+    if not available or choice == "none":
+        return None, "no function offered"
+    if isinstance(choice, dict):
+        return choice["function"]["name"], "tool_choice names it"
+    answered = _has_tool_result_this_turn(task.messages)
+    best, overlap = _best_match(task.instruction, available)
+    if choice == "required":
+        return best, "tool_choice is required"
+    if answered:
+        return None, "the tool's result is in: answer with it"
+    if overlap:
+        return best, f"the request matches {best}"
+    return None, "no function matches the request"
+
+
+def _has_tool_result_this_turn(messages: list[Message]) -> bool:
+    for message in reversed(messages):
+        if message.role == "tool":
+            return True
+        if message.role == "user":
+            return False
+    return False
+
+
+def _best_match(request: str, available: dict[str, dict[str, Any]]) -> tuple[str, int]:
+    wanted = _words(request)
+    scored = []
+    for name, function in available.items():
+        words = _words(name.replace("_", " ") + " " + function.get("description", ""))
+        properties = " ".join(parameters_schema(function).get("properties", {}))
+        scored.append((len(wanted & (words | _words(properties.replace("_", " ")))), name))
+    overlap, name = max(scored, key=lambda item: item[0])
+    return name, overlap
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in WORD.findall(text.lower()) if w not in IGNORED_WORDS}
+
+
+async def call_function(llm: ChatOpenAI, local: bool, task: TaskRequest, name: str,
+                        messages: list[BaseMessage]) -> StructuredReply:
+    function = functions(task)[name]
+    schema = parameters_schema(function)
+    if not local:
+        return await _native_call(llm, task, name, messages)
+    prompt = SystemMessage(
+        f"Call the function `{name}` ({function.get('description', 'no description')}). "
+        "Reply with its arguments as JSON, taking the values from the conversation.")
+    arguments = await _constrained_json(llm, task, [*messages, prompt],
+                                        _json_schema_format("arguments", _bounded(schema)), schema, ARGUMENT_TOKENS)
+    return StructuredReply(tool_calls=[ToolCall(name=name, arguments=arguments)],
+                           detail=f"called {name} (constrained decoding)")
+
+
+async def _native_call(llm: ChatOpenAI, task: TaskRequest, name: str,
+                       messages: list[BaseMessage]) -> StructuredReply:
+    """A capable endpoint: the tools as they are, with tool_choice forcing the chosen function."""
+    bound = llm.bind_tools(task.tools, tool_choice={"type": "function", "function": {"name": name}},
+                           parallel_tool_calls=task.parallel_tool_calls)
+    for _ in range(ATTEMPTS):
+        reply = await bound.ainvoke(messages)
+        calls = [ToolCall(name=c["name"], arguments=json.dumps(c["args"])) for c in reply.tool_calls]
+        if calls and all(_valid(json.loads(c.arguments), parameters_schema(functions(task)[c.name]))
+                         for c in calls if c.name in functions(task)):
+            return StructuredReply(tool_calls=calls if task.parallel_tool_calls else calls[:1],
+                                   detail=f"called {', '.join(c.name for c in calls)} (native tools)")
+    raise StructuredOutputError(f"the model did not produce a valid call of {name}")
+
+
+async def structured_content(llm: ChatOpenAI, local: bool, task: TaskRequest, messages: list[BaseMessage],
+                             max_tokens: int) -> StructuredReply:
+    """JSON for response_format: any object for json_object, the schema for json_schema."""
+    fmt = task.response_format or {}
+    if fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema", {})
+        schema = spec.get("schema") or {"type": "object"}
+        request_format = {"type": "json_schema", "json_schema": {**spec, "schema": _bounded(schema)}}
+    elif local:  # the small model nests objects without end: it is given a flat object to fill
+        schema = {"type": "object"}
+        request_format = _json_schema_format("object", FLAT_OBJECT)
+    else:
+        schema, request_format = {"type": "object"}, {"type": "json_object"}
+    content = await _constrained_json(llm, task, messages, request_format, schema, max_tokens)
+    return StructuredReply(content=content, detail=f"{fmt.get('type')} (constrained decoding)")
+
+
+def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[BaseMessage],
+                            request_format: dict[str, Any], schema: dict[str, Any], max_tokens: int) -> str:
+    """The LLM's JSON under the format, validated against the schema; asked twice at most (the
+    second time warmer, since the same greedy decoding would fail the same way)."""
+    payload = [_as_openai_message(m) for m in messages]
+    params = task.params.llm_kwargs()
+    temperature = params.get("temperature", llm.temperature or 0)
+    problem = "no reply"
+    for attempt in range(ATTEMPTS):
+        extra = {"seed": params["seed"]} if "seed" in params else {}
+        reply = await llm.root_async_client.chat.completions.create(
+            model=llm.model_name, messages=payload, response_format=request_format, max_tokens=max_tokens,
+            temperature=temperature if attempt == 0 else max(temperature, RETRY_TEMPERATURE), **extra,
+        )
+        text = reply.choices[0].message.content or ""
+        try:
+            value = json.loads(text)
+        except ValueError:
+            problem = "the reply was not JSON"
+            continue
+        if _valid(value, schema):
+            return json.dumps(value, ensure_ascii=False)
+        problem = "the reply did not match the schema"
+    raise StructuredOutputError(problem)
+
+
+def _bounded(schema: Any) -> Any:
+    """The schema for decoding: strings without a maxLength get one, so a small model that loops
+    inside a string is made to close it. Anything valid under it is valid under the client's."""
+    if isinstance(schema, list):
+        return [_bounded(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: _bounded(value) for key, value in schema.items()}
+    if schema.get("type") == "string" and "maxLength" not in schema and "enum" not in schema:
+        bounded["maxLength"] = MAX_STRING_CHARS
+    return bounded
+
+
+def _valid(value: Any, schema: dict[str, Any]) -> bool:
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError:
+        return False
+    return True
+
+
+def _as_openai_message(message: BaseMessage) -> dict[str, str]:
+    role = {"system": "system", "human": "user", "ai": "assistant"}.get(message.type, "user")
+    return {"role": role, "content": str(message.content)}

@@ -1,0 +1,194 @@
+"""The OpenAI contract agent frameworks build on: tools, structured output, and parameters with effects.
+
+Real clients (the openai SDK) against the real stack and the embedded model.
+"""
+
+import json
+import uuid
+
+import httpx
+import pytest
+from openai import OpenAI
+from pydantic import BaseModel
+
+from orchestration.tokens import count_tokens
+
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Get the current weather in a city",
+    "parameters": {"type": "object", "additionalProperties": False, "required": ["city", "unit"],
+                   "properties": {"city": {"type": "string"},
+                                  "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}}}}
+TIME = {"type": "function", "function": {
+    "name": "get_time", "description": "Get the local time in a time zone",
+    "parameters": {"type": "object", "required": ["zone"], "properties": {"zone": {"type": "string"}}}}}
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    with OpenAI(base_url=stack.base_url, api_key="unused", max_retries=0, timeout=180) as c:
+        yield c
+
+
+def conversation() -> str:
+    return f"contract-{uuid.uuid4().hex[:10]}"
+
+
+def stored(stack, conversation_id):
+    return httpx.get(f"{stack.base_url}/conversations/{conversation_id}").json()
+
+
+def arguments_match(arguments: str, tool: dict) -> dict:
+    import jsonschema
+
+    value = json.loads(arguments)
+    jsonschema.validate(value, tool["function"]["parameters"])
+    return value
+
+
+# --- tools -------------------------------------------------------------------------------------
+def test_tool_round_trip_then_the_answer_uses_the_result(stack, client):
+    conv = conversation()
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    first = client.chat.completions.create(model="chorus", messages=messages, tools=[WEATHER, TIME],
+                                           extra_body={"conversation_id": conv})
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    [call] = choice.message.tool_calls
+    assert call.id and call.function.name == "get_weather"
+    arguments_match(call.function.arguments, WEATHER)
+    messages += [choice.message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"temperature_celsius": 18})}]
+    second = client.chat.completions.create(model="chorus", messages=messages, tools=[WEATHER, TIME],
+                                            extra_body={"conversation_id": conv})
+    assert second.choices[0].finish_reason in ("stop", "length")
+    assert second.choices[0].message.content and not second.choices[0].message.tool_calls
+    # the conversation keeps the call and its result once each, then the answer
+    kept = stored(stack, conv)["messages"]
+    assert [m["role"] for m in kept] == ["user", "assistant", "tool", "assistant"]
+    assert kept[1]["tool_calls"][0]["id"] == call.id and kept[2]["tool_call_id"] == call.id
+
+
+def test_tool_call_streams_id_and_name_first_then_arguments_in_pieces(client):
+    chunks = list(client.chat.completions.create(
+        model="chorus", stream=True, tools=[WEATHER], tool_choice="required",
+        messages=[{"role": "user", "content": "Weather in Rome, please"}]))
+    deltas = [c.choices[0].delta.tool_calls for c in chunks if c.choices and c.choices[0].delta.tool_calls]
+    assert deltas[0][0].id and deltas[0][0].function.name == "get_weather" and deltas[0][0].index == 0
+    assert len(deltas) >= 2 and all(d[0].id is None for d in deltas[1:])
+    arguments_match("".join(d[0].function.arguments for d in deltas), WEATHER)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["tool_calls"]
+
+
+def test_a_named_tool_choice_always_calls_that_function(client):
+    reply = client.chat.completions.create(
+        model="chorus-writer", messages=[{"role": "user", "content": "Tell me about the sea."}],
+        tools=[WEATHER, TIME], tool_choice={"type": "function", "function": {"name": "get_time"}})
+    [call] = reply.choices[0].message.tool_calls
+    assert call.function.name == "get_time"
+    arguments_match(call.function.arguments, TIME)
+
+
+def test_tool_choice_none_answers_in_words(client):
+    reply = client.chat.completions.create(
+        model="chorus-writer", messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+        tools=[WEATHER], tool_choice="none")
+    assert reply.choices[0].message.tool_calls is None and reply.choices[0].message.content
+
+
+def test_legacy_functions_get_a_function_call(client):
+    reply = client.chat.completions.create(
+        model="chorus-writer", messages=[{"role": "user", "content": "Weather in Oslo?"}],
+        functions=[WEATHER["function"]], function_call={"name": "get_weather"})
+    assert reply.choices[0].finish_reason == "function_call"
+    arguments_match(reply.choices[0].message.function_call.arguments, WEATHER)
+
+
+# --- structured output ---------------------------------------------------------------------------
+class Person(BaseModel):
+    name: str
+    age: int
+
+
+def test_parse_with_a_pydantic_model(client):
+    parsed = client.chat.completions.parse(
+        model="chorus", response_format=Person,
+        messages=[{"role": "user", "content": "Alice is 30 years old. Extract the person."}])
+    assert isinstance(parsed.choices[0].message.parsed, Person)
+
+
+def test_json_object_and_json_schema_streamed(client):
+    reply = client.chat.completions.create(
+        model="chorus", response_format={"type": "json_object"},
+        messages=[{"role": "user", "content": "Describe a cat as a JSON object."}])
+    assert isinstance(json.loads(reply.choices[0].message.content), dict)
+    schema = {"type": "object", "required": ["colour", "count"], "additionalProperties": False,
+              "properties": {"colour": {"type": "string"}, "count": {"type": "integer"}}}
+    chunks = list(client.chat.completions.create(
+        model="chorus", stream=True, messages=[{"role": "user", "content": "Three red apples."}],
+        response_format={"type": "json_schema", "json_schema": {"name": "apples", "schema": schema, "strict": True}}))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    import jsonschema
+
+    jsonschema.validate(json.loads(text), schema)
+
+
+# --- parameters, each with its effect ----------------------------------------------------------------
+ANALYSIS = "Compute the growth rate from 120 to 150 and explain what it means."
+
+
+def test_max_tokens_caps_the_whole_answer_figures_included(client):
+    reply = client.chat.completions.create(model="chorus", max_tokens=5,
+                                           messages=[{"role": "user", "content": ANALYSIS}])
+    text = reply.choices[0].message.content
+    assert count_tokens(text) <= 5 and reply.usage.completion_tokens <= 5
+    assert reply.choices[0].finish_reason == "length"
+    streamed = list(client.chat.completions.create(model="chorus", max_completion_tokens=5, stream=True,
+                                                   messages=[{"role": "user", "content": ANALYSIS}]))
+    assert count_tokens("".join(c.choices[0].delta.content or "" for c in streamed if c.choices)) <= 5
+    assert [c.choices[0].finish_reason for c in streamed if c.choices and c.choices[0].finish_reason] == ["length"]
+
+
+def test_stop_cuts_the_whole_answer_streaming_too(client):
+    full = client.chat.completions.create(model="chorus", messages=[{"role": "user", "content": ANALYSIS}])
+    text = full.choices[0].message.content
+    assert "=" in text
+    cut = client.chat.completions.create(model="chorus", stop=["="], messages=[{"role": "user", "content": ANALYSIS}])
+    assert "=" not in cut.choices[0].message.content and text.startswith(cut.choices[0].message.content)
+    streamed = list(client.chat.completions.create(model="chorus", stop=["="], stream=True,
+                                                   messages=[{"role": "user", "content": ANALYSIS}]))
+    assert "=" not in "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+
+
+def test_seed_with_temperature_zero_repeats_the_whole_team(client):
+    ask = {"model": "chorus", "seed": 7, "temperature": 0,
+           "messages": [{"role": "user", "content": "How do I point the agents at Ollama?"}]}
+    first = client.chat.completions.create(**ask).choices[0].message.content
+    second = client.chat.completions.create(**ask).choices[0].message.content
+    assert first == second
+
+
+def test_temperature_reaches_the_writer(client):
+    ask = {"model": "chorus-writer", "messages": [{"role": "user", "content": "Write one sentence about rain."}]}
+    hot = {client.chat.completions.create(**ask, temperature=2, seed=s).choices[0].message.content for s in (1, 2, 3)}
+    cold = {client.chat.completions.create(**ask, temperature=0, seed=s).choices[0].message.content for s in (1, 2, 3)}
+    assert len(cold) == 1 and len(hot) > 1
+
+
+def test_logit_bias_removes_a_token(stack, client):
+    ask = {"model": "chorus-writer", "temperature": 0, "seed": 1,
+           "messages": [{"role": "user", "content": "Say hello to the world."}]}
+    before = client.chat.completions.create(**ask).choices[0].message.content
+    def tokens(text):
+        return httpx.post(stack.url("llm") + "/tokenize", json={"content": text}).json()["tokens"]
+
+    banned = tokens(before)[0]  # the answer's first token
+    after = client.chat.completions.create(**ask, logit_bias={str(banned): -100}).choices[0].message.content
+    assert after != before and tokens(after)[0] != banned
+
+
+def test_user_is_recorded_with_the_conversation(stack, client):
+    conv = conversation()
+    client.chat.completions.create(model="chorus-writer", user="end-user-42", extra_body={"conversation_id": conv},
+                                   messages=[{"role": "user", "content": "hi"}])
+    assert stored(stack, conv)["user"] == "end-user-42"
+    assert "end user end-user-42" in stack.log("gateway")
