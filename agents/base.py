@@ -27,6 +27,7 @@ from orchestration.protocol import (
     StepStarted,
     TaskEvent,
     TaskRequest,
+    Choice,
     TaskResult,
     ToolCall,
     Usage,
@@ -122,37 +123,43 @@ class Agent(ABC):
 
         yield TaskEvent(type=EventType.step_started, data=StepStarted(agent=self.name, name="llm"))
         t0 = time.perf_counter()
-        reply = _Reply()
+        count = task.params.n or 1
+        replies = [_Reply(index=i) for i in range(count)]
         structured = await self.structured_reply(task, gathered)
         if structured is not None:
-            source = self._structured(structured, reply)
+            others = await asyncio.gather(*(self.structured_reply(task, gathered) for _ in replies[1:]))
+            sources = [self._structured(s, r) for s, r in zip([structured, *others], replies)]
             detail, status = structured.detail, "ok"
             gathered.data["grounding"] = "not checked: the reply is JSON or a function call"
         else:
-            source = self._phrased(task, gathered, reply)
+            sources = [self._phrased(task, gathered, r) for r in replies]
             detail = self.llm.model_name if not gathered.complete else "not needed: the tools' output is the answer"
             status = "skipped" if gathered.complete else "ok"
-        async for event in source:
+        async for event in merge(sources):  # n choices generate side by side
             yield event
         steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=detail, status=status))
         yield TaskEvent(type=EventType.step_finished, data=steps[-1])
 
-        parts, finish_reason, messages = reply.parts, reply.finish_reason, reply.messages
-        output = "".join(parts)
-        usage = await asyncio.to_thread(self._usage, messages, output)
+        first = replies[0]
+        outputs = ["".join(r.parts) for r in replies]
+        usage = await asyncio.to_thread(self._usage, first.messages, "".join(outputs))
+        several = count > 1 or bool(task.params.logprobs)
         yield TaskEvent(
             type=EventType.result,
             data=TaskResult(
                 task_id=task.task_id,
                 agent=self.name,
-                output=output,
+                output=outputs[0],
                 data=gathered.data,
                 sources=gathered.sources,
                 usage=usage,
                 duration_ms=_ms(started),
                 steps=steps,
-                finish_reason=finish_reason,
-                tool_calls=reply.tool_calls,
+                finish_reason=first.finish_reason,
+                tool_calls=first.tool_calls,
+                choices=[Choice(index=r.index, output=text, finish_reason=r.finish_reason, tool_calls=r.tool_calls,
+                                logprobs=r.logprobs if task.params.logprobs else None)
+                         for r, text in zip(replies, outputs)] if several else [],
             ),
         )
 
@@ -165,36 +172,42 @@ class Agent(ABC):
         reply.finish_reason = "tool_calls" if structured.tool_calls else "stop"
         for piece in _pieces(structured.content):
             reply.parts.append(piece)
-            yield token(piece, self.name)
+            yield token(piece, self.name, reply.index)
 
     async def _phrased(self, task: TaskRequest, gathered: Gathered, reply: _Reply) -> AsyncIterator[TaskEvent]:
         """The preamble, the LLM's text as it streams (through the output check), the footer."""
+        index = reply.index
         if gathered.preamble:
             reply.parts.append(gathered.preamble)
-            yield token(gathered.preamble, self.name)
+            yield token(gathered.preamble, self.name, index)
         reply.messages = self.messages(task, gathered) if not gathered.complete else []
         check = self.output_check(task, gathered) if reply.messages else None
         if reply.messages:
             async for chunk in self.llm.astream(reply.messages, **self.llm_kwargs(task)):
                 text = chunk.content if isinstance(chunk.content, str) else ""
-                if check and text:
-                    text = check.feed(text)
+                metadata = chunk.response_metadata or {}
+                logprobs = (metadata.get("logprobs") or {}).get("content") or []
+                if check and (text or logprobs):
+                    text = check.feed(text, logprobs)
+                    logprobs = check.take_logprobs()
                 if text:
                     reply.parts.append(text)
-                    yield token(text, self.name)
-                reason = (chunk.response_metadata or {}).get("finish_reason")
-                if reason:
+                    reply.logprobs += logprobs
+                    yield token(text, self.name, index, logprobs or None)
+                if reason := metadata.get("finish_reason"):
                     reply.finish_reason = "length" if reason == "length" else "stop"
                 if check and check.done:
                     break  # closing the stream stops the generation upstream
             if check and (text := check.finish()):
+                logprobs = check.take_logprobs()
                 reply.parts.append(text)
-                yield token(text, self.name)
-        if check:
+                reply.logprobs += logprobs
+                yield token(text, self.name, index, logprobs or None)
+        if check and index == 0:
             gathered.data["grounding"] = check.report
         if gathered.footer:
             reply.parts.append(gathered.footer)
-            yield token(gathered.footer, self.name)
+            yield token(gathered.footer, self.name, index)
 
     def _usage(self, messages: list[BaseMessage], output: str) -> Usage:
         model = self.llm.model_name
@@ -205,12 +218,46 @@ class Agent(ABC):
 
 @dataclass
 class _Reply:
-    """What the LLM step produced, filled in as its events go out."""
+    """What the LLM step produced for one choice, filled in as its events go out."""
 
+    index: int = 0
     parts: list[str] = field(default_factory=list)
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str = "stop"
     tool_calls: list[ToolCall] = field(default_factory=list)
     messages: list[BaseMessage] = field(default_factory=list)
+
+
+async def merge(sources: list[AsyncIterator[TaskEvent]]) -> AsyncIterator[TaskEvent]:
+    """The events of several sources as they come; an error in one ends them all."""
+    if len(sources) == 1:
+        async for event in sources[0]:
+            yield event
+        return
+    queue: asyncio.Queue = asyncio.Queue()
+    finished = object()
+
+    async def pump(source: AsyncIterator[TaskEvent]) -> None:
+        try:
+            async for event in source:
+                await queue.put(event)
+        finally:
+            await queue.put(finished)
+
+    tasks = [asyncio.create_task(pump(source)) for source in sources]
+    try:
+        remaining = len(tasks)
+        while remaining:
+            item = await queue.get()
+            if item is finished:
+                remaining -= 1
+                continue
+            yield item
+        for task in tasks:
+            task.result()  # raises what a source raised
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _pieces(text: str, size: int = 24) -> list[str]:

@@ -101,6 +101,8 @@ class GroundingCheck:
         self.fallback = fallback  # said when every sentence had to go and nothing else answers
         self.said = {_plain(line) for line in already_said.splitlines() if line.strip()}
         self.repeats_in_a_row = 0
+        self.pending_logprobs: list[tuple[int, dict]] = []  # (offset in pending, token logprob)
+        self.released_logprobs: list[dict] = []
         self.pending = ""
         self.numbers_checked = 0
         self.sentences_dropped = 0
@@ -108,20 +110,36 @@ class GroundingCheck:
         self.repeats_dropped = 0
         self.kept = 0
 
-    def feed(self, text: str) -> str:
+    def feed(self, text: str, logprobs: list[dict] | None = None) -> str:
+        """logprobs, if given, are the text's tokens; those of kept sentences come out of take_logprobs."""
+        offset = len(self.pending)
+        for item in logprobs or []:
+            self.pending_logprobs.append((offset, item))
+            offset += len(item.get("token", ""))
         self.pending += text
         out = []
         while match := SENTENCE_END.search(self.pending):
-            sentence, self.pending = self.pending[:match.end()], self.pending[match.end():]
-            out.append(self._check(sentence))
+            out.append(self._release(match.end()))
         return "".join(out)
 
     def finish(self) -> str:
-        sentence, self.pending = self.pending, ""
-        text = self._check(sentence) if sentence else ""
+        text = self._release(len(self.pending)) if self.pending else ""
         if not self.kept and self.sentences_dropped and self.fallback:
             return text + self.fallback
         return text
+
+    def _release(self, end: int) -> str:
+        sentence, self.pending = self.pending[:end], self.pending[end:]
+        mine = [item for at, item in self.pending_logprobs if at < end]
+        self.pending_logprobs = [(at - end, item) for at, item in self.pending_logprobs if at >= end]
+        checked = self._check(sentence)
+        if checked.strip():
+            self.released_logprobs += mine
+        return checked
+
+    def take_logprobs(self) -> list[dict]:
+        taken, self.released_logprobs = self.released_logprobs, []
+        return taken
 
     def _check(self, sentence: str) -> str:
         def cite(match: re.Match) -> str:

@@ -41,10 +41,16 @@ class GenerationParams(BaseModel):
     frequency_penalty: float | None = None
     logit_bias: dict[str, float] | None = None
     user: str | None = None
+    n: int | None = None  # choices: the writer's completions, sharing the team's findings
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
 
     def llm_kwargs(self) -> dict[str, Any]:
         """The parameters that were set, as keyword arguments for a chat-completions call."""
-        return self.model_dump(exclude_none=True, exclude={"user"})
+        kwargs = self.model_dump(exclude_none=True, exclude={"user", "n", "logprobs", "top_logprobs"})
+        if self.logprobs:
+            kwargs |= {"logprobs": True, "top_logprobs": self.top_logprobs or 0}
+        return kwargs
 
     def team_kwargs(self) -> dict[str, Any]:
         """What every agent's LLM call takes from the client: a seed (with its temperature), so the
@@ -147,6 +153,21 @@ class AgentRun(BaseModel):
     error: str | None = None
 
 
+class Choice(BaseModel):
+    """One of the writer's n completions."""
+
+    index: int
+    output: str
+    finish_reason: Literal["stop", "length", "tool_calls"] = "stop"
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list, description="Every choice, when n > 1 or logprobs")
+
+    def all_choices(self) -> list[Choice]:
+        return self.choices or [Choice(index=0, output=self.output, finish_reason=self.finish_reason,
+                                       tool_calls=self.tool_calls)]
+    logprobs: list[dict[str, Any]] | None = None  # OpenAI's logprobs.content, for the LLM's tokens
+
+
 class TaskResult(BaseModel):
     task_id: str
     agent: str
@@ -161,6 +182,11 @@ class TaskResult(BaseModel):
     iterations: int = 0
     finish_reason: Literal["stop", "length", "tool_calls"] = "stop"
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list, description="Every choice, when n > 1 or logprobs")
+
+    def all_choices(self) -> list[Choice]:
+        return self.choices or [Choice(index=0, output=self.output, finish_reason=self.finish_reason,
+                                       tool_calls=self.tool_calls)]
 
     @property
     def agents_used(self) -> list[str]:
@@ -190,6 +216,8 @@ class StepStarted(BaseModel):
 class Token(BaseModel):
     delta: str
     agent: str | None = None
+    index: int = 0  # the choice it belongs to
+    logprobs: list[dict[str, Any]] | None = None
 
 
 EVENT_MODELS: dict[EventType, type[BaseModel]] = {
@@ -215,8 +243,9 @@ class TaskEvent(BaseModel):
         return {"event": self.type.value, "data": self.data.model_dump_json()}
 
 
-def token(delta: str, agent: str | None = None) -> TaskEvent:
-    return TaskEvent(type=EventType.token, data=Token(delta=delta, agent=agent))
+def token(delta: str, agent: str | None = None, index: int = 0,
+          logprobs: list[dict[str, Any]] | None = None) -> TaskEvent:
+    return TaskEvent(type=EventType.token, data=Token(delta=delta, agent=agent, index=index, logprobs=logprobs))
 
 
 class TaskStream:

@@ -188,6 +188,7 @@ class Team:
                 iterations=state["iteration"],
                 finish_reason=result.finish_reason if result else "stop",
                 tool_calls=result.tool_calls if result else [],
+                choices=result.choices if result else [],
             ),
         }
 

@@ -14,11 +14,20 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from config import Settings
 from orchestration.context import conversation_id_var, request_id_var
 from orchestration.conversations import ConversationStore
-from orchestration.protocol import AgentCallError, EventType, Message, TaskEvent, TaskRequest, TaskResult, TaskStream
+from orchestration.protocol import (
+    AgentCallError,
+    Choice,
+    EventType,
+    Message,
+    TaskEvent,
+    TaskRequest,
+    TaskResult,
+    TaskStream,
+)
 from orchestration.tokens import count_message_tokens, count_tokens
-from servers.gateway import wire
-from servers.gateway.errors import APIError, ServiceUnavailable, StructuredOutputFailed
-from servers.gateway.answer_cap import AnswerCap
+from servers.gateway import choices, wire
+from servers.gateway.choices import Lanes
+from servers.gateway.errors import APIError, ServiceUnavailable
 from servers.gateway.turns import Turn, prepare_turn
 
 log = logging.getLogger(__name__)
@@ -40,8 +49,7 @@ class Exchange:
         conversation_id_var.set(conversation_id)
         if body.user:
             log.info("end user %s", body.user)  # the client's `user`, in the request's log line
-        stop = [body.stop] if isinstance(body.stop, str) else body.stop
-        self.cap = AnswerCap(stop, self.max_tokens, body.model)
+        self.lanes = Lanes(self._shaping())
 
     @property
     def max_tokens(self) -> int | None:
@@ -75,20 +83,27 @@ class Exchange:
             return StreamingResponse(self._stream(events, turn), media_type="text/event-stream",
                                      headers=headers)
         result = await self._collect(events)
-        self._check_structure(result)
-        if self.capped(result):
-            self._apply_cap(result, self.cap.cut(result.output))
-        await self._store(turn, result)
-        return self._response(result, await self._usage(result))
+        answers = result.all_choices()
+        for answer in answers:
+            self.lanes.settle(answer, streamed=False)
+        await self._store(turn, answers[0])
+        return self._response(result, answers, await self._usage(answers))
 
-    def capped(self, result: TaskResult | None = None) -> bool:
-        """stop and max_tokens cut prose; JSON and function calls are whole or nothing."""
-        return not self.wants_json and not (result and result.tool_calls)
-
-    def _apply_cap(self, result: TaskResult, text: str) -> None:
-        result.output = text
-        if self.cap.finish_reason:
-            result.finish_reason = self.cap.finish_reason
+    def _shaping(self) -> choices.Request:
+        body = self.body
+        stop = [body.stop] if isinstance(body.stop, str) else body.stop
+        shaping = choices.Request(chat=self.chat, stop=stop, max_tokens=self.max_tokens, model=body.model,
+                                  logprobs=bool(body.logprobs))
+        if isinstance(body, wire.ChatCompletionRequest):
+            fmt = body.response_format
+            choice = body.tool_choice_value()
+            shaping.wants_json = bool(fmt and fmt.wants_json)
+            shaping.target_schema = fmt.target_schema if fmt else None
+            shaping.function_schemas = {t["function"]["name"]: t["function"].get("parameters") or {"type": "object"}
+                                        for t in body.tool_dicts()}
+            shaping.forced_call = choice == "required" or isinstance(choice, dict)
+            shaping.legacy_functions = body.legacy_functions
+        return shaping
 
     def _structure(self) -> dict:
         """The client's functions and output format, for the final voice."""
@@ -98,29 +113,6 @@ class Exchange:
         return {"tools": body.tool_dicts(), "tool_choice": body.tool_choice_value(),
                 "parallel_tool_calls": body.parallel_tool_calls is not False,
                 "response_format": body.response_format.as_dict() if body.response_format else None}
-
-    @property
-    def wants_json(self) -> bool:
-        return isinstance(self.body, wire.ChatCompletionRequest) and bool(
-            self.body.response_format and self.body.response_format.wants_json)
-
-    def _check_structure(self, result: TaskResult) -> None:
-        """The client never receives a call or JSON that does not match what it asked for."""
-        body = self.body
-        if not isinstance(body, wire.ChatCompletionRequest):
-            return
-        for call in result.tool_calls:
-            schema = body.function_schema(call.name)
-            problem = "it names no offered function" if schema is None else wire.json_problem(call.arguments, schema)
-            if problem:
-                raise StructuredOutputFailed(f"The team's call of '{call.name}' was invalid ({problem}).")
-        choice = body.tool_choice_value()
-        if not result.tool_calls and (choice == "required" or isinstance(choice, dict)):
-            raise StructuredOutputFailed("tool_choice asked for a function call, and the team gave none.")
-        if not result.tool_calls and self.wants_json:
-            problem = wire.json_problem(result.output, body.response_format.target_schema)
-            if problem:
-                raise StructuredOutputFailed(f"The team's reply did not match response_format ({problem}).")
 
     async def _until_planned(
         self, events: AsyncIterator[TaskEvent], direct: str | None
@@ -150,9 +142,10 @@ class Exchange:
         finally:
             await stream.aclose()
 
-    async def _store(self, turn: Turn, result: TaskResult) -> None:
+    async def _store(self, turn: Turn, first: Choice) -> None:
+        """The first choice is the turn's answer (clients that ask for n show the first)."""
         if self.chat:
-            answer = Message(role="assistant", content=result.output, tool_calls=result.tool_calls or None)
+            answer = Message(role="assistant", content=first.output, tool_calls=first.tool_calls or None)
             await self.app.state.store.append_turn(self.conversation_id, [*turn.to_store, answer],
                                                    user=self.body.user)
 
@@ -161,54 +154,40 @@ class Exchange:
             return self.body.prompt_text + output
         return output
 
-    async def _usage(self, result: TaskResult) -> dict[str, int]:
+    async def _usage(self, answers: list[Choice]) -> dict[str, int]:
         """What the client sent and received, counted with tiktoken (in a thread)."""
-        completion = await asyncio.to_thread(count_tokens, result.output, self.body.model)
+        text = [a.output for a in answers] + [c.arguments for a in answers for c in a.tool_calls]
+        completion = await asyncio.to_thread(lambda: sum(count_tokens(t, self.body.model) for t in text))
         return wire.usage_block(self.prompt_tokens, completion)
 
-    def _response(self, result: TaskResult, usage: dict[str, int]) -> JSONResponse:
+    def _response(self, result: TaskResult, answers: list[Choice], usage: dict[str, int]) -> JSONResponse:
         seconds = time.perf_counter() - self.started
-        text = self._text(result.output)
         metadata = wire.metadata_block(result, self.conversation_id, seconds)
-        if self.chat:
-            choice = {"index": 0, "message": self._message(result, text),
-                      "logprobs": None, "finish_reason": self._finish_reason(result)}
-        else:
-            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": result.finish_reason}
+        shaped = []
+        for answer in answers:
+            text = self._text(answer.output)
+            logprobs = self.lanes.logprobs_block(answer.logprobs)
+            reason = self.lanes.finish_reason(answer)
+            shaped.append({"index": answer.index, "message": self.lanes.message(answer, text), "logprobs": logprobs,
+                           "finish_reason": reason} if self.chat else
+                          {"index": answer.index, "text": text, "logprobs": logprobs, "finish_reason": reason})
         body = {
             "id": self.id, "object": "chat.completion" if self.chat else "text_completion",
             "created": self.created, "model": self.body.model,
-            "choices": [choice], "usage": usage, "conversation_id": self.conversation_id,
+            "choices": shaped, "usage": usage, "conversation_id": self.conversation_id,
             "metadata": metadata, "agent_trace": wire.agent_trace_block(result),
         }
         return JSONResponse(body, headers={"x-conversation-id": self.conversation_id,
                                            "x-agents-used": metadata["agents_used"]})
 
-    def _message(self, result: TaskResult, text: str) -> dict:
-        message: dict = {"role": "assistant", "content": text or None, "refusal": None}
-        if result.tool_calls and self.legacy_functions:
-            call = result.tool_calls[0]
-            message["function_call"] = {"name": call.name, "arguments": call.arguments}
-        elif result.tool_calls:
-            message["tool_calls"] = [wire.tool_call_block(call) for call in result.tool_calls]
-        return message
-
-    @property
-    def legacy_functions(self) -> bool:
-        return isinstance(self.body, wire.ChatCompletionRequest) and self.body.legacy_functions
-
-    def _finish_reason(self, result: TaskResult) -> str:
-        if result.tool_calls:
-            return "function_call" if self.legacy_functions else "tool_calls"
-        return result.finish_reason
-
     # --- streaming --------------------------------------------------------------------------
-    def _chunk(self, delta: dict | None, finish_reason: str | None = None, **extra) -> bytes:
+    def _chunk(self, delta: dict | None, finish_reason: str | None = None, index: int = 0,
+               logprobs: dict | None = None, **extra) -> bytes:
         if self.chat:
-            choice = {"index": 0, "delta": delta or {}, "logprobs": None, "finish_reason": finish_reason}
+            choice = {"index": index, "delta": delta or {}, "logprobs": logprobs, "finish_reason": finish_reason}
             kind = "chat.completion.chunk"
         else:
-            choice = {"index": 0, "text": (delta or {}).get("content", ""), "logprobs": None,
+            choice = {"index": index, "text": (delta or {}).get("content", ""), "logprobs": logprobs,
                       "finish_reason": finish_reason}
             kind = "text_completion"
         chunk = {"id": self.id, "object": kind, "created": self.created, "model": self.body.model,
@@ -228,24 +207,27 @@ class Exchange:
         if not self.chat and getattr(self.body, "echo", False):
             yield self._chunk({"content": self.body.prompt_text})
         stream = TaskStream(events)
+        lanes = self.lanes
         try:
             async for event in stream:
                 # JSON is checked whole before any of it goes out: a client never gets invalid JSON
-                if event.type is EventType.token and event.data.delta and self.capped():
-                    if text := self.cap.feed(event.data.delta):
-                        yield self._chunk({"content": text})
+                if event.type is EventType.token and event.data.delta and lanes.capped():
+                    data = event.data
+                    text, logprobs = lanes[data.index].feed(data.delta, data.logprobs)
+                    if text:
+                        yield self._chunk({"content": text}, index=data.index,
+                                          logprobs=lanes.logprobs_block(logprobs))
             result = stream.result
-            self._check_structure(result)
-            if self.capped(result):
-                if text := self.cap.finish():
-                    yield self._chunk({"content": text})
-                self._apply_cap(result, self.cap.text)
-            if self.wants_json and not result.tool_calls:
-                for piece in wire.pieces(result.output):
-                    yield self._chunk({"content": piece})
-            for delta in wire.tool_call_deltas(result.tool_calls, self.legacy_functions):
-                yield self._chunk(delta)
-            await self._store(turn, result)
+            answers = result.all_choices()
+            for answer in answers:
+                if tail := lanes.settle(answer, streamed=True):
+                    yield self._chunk({"content": tail}, index=answer.index)
+                if lanes.request.wants_json and not answer.tool_calls:
+                    for piece in wire.pieces(answer.output):
+                        yield self._chunk({"content": piece}, index=answer.index)
+                for delta in wire.tool_call_deltas(answer.tool_calls, lanes.request.legacy_functions):
+                    yield self._chunk(delta, index=answer.index)
+            await self._store(turn, answers[0])
         except (AgentCallError, APIError) as error:
             failure = error if isinstance(error, APIError) else ServiceUnavailable(
                 f"The team failed mid-answer: {error}", code="team_failed")
@@ -256,13 +238,15 @@ class Exchange:
         finally:
             await stream.aclose()  # a client that hangs up stops the team's work too
         seconds = time.perf_counter() - self.started
+        for answer in answers[:-1]:
+            yield self._chunk({}, lanes.finish_reason(answer), index=answer.index)
         yield self._chunk(
-            {}, self._finish_reason(result), conversation_id=self.conversation_id,
+            {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=self.conversation_id,
             metadata=wire.metadata_block(result, self.conversation_id, seconds),
             agent_trace=wire.agent_trace_block(result),
         )
         if self.include_usage:
-            usage = await self._usage(result)
+            usage = await self._usage(answers)
             chunk = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
                      "created": self.created, "model": self.body.model,
                      "choices": [], "usage": usage}

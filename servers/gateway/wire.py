@@ -156,7 +156,7 @@ class SamplingFields(BaseModel):
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
     logit_bias: dict[str, float] | None = None
     user: str | None = None
-    n: int | None = Field(None, ge=1, le=128)
+    n: int | None = Field(None, ge=1, le=8)
     logprobs: bool | int | None = None
     metadata: dict[str, str] | None = None
     conversation_id: str | None = Field(None, min_length=1, max_length=200)
@@ -175,16 +175,19 @@ class SamplingFields(BaseModel):
             max_tokens=max(max_tokens, 1) if max_tokens is not None else None, stop=stop or None,
             seed=self.seed, presence_penalty=self.presence_penalty,
             frequency_penalty=self.frequency_penalty, logit_bias=self.logit_bias, user=self.user,
+            n=self.n, logprobs=self.logprobs is not None and self.logprobs is not False,
+            top_logprobs=self.top_logprob_count,
         )
 
+    @property
+    def top_logprob_count(self) -> int | None:
+        # chat sends top_logprobs beside logprobs: true; legacy completions send logprobs: <count>
+        if isinstance(self.logprobs, int) and not isinstance(self.logprobs, bool):
+            return self.logprobs
+        return getattr(self, "top_logprobs", None)
+
     def refuse_unfinished(self) -> None:
-        """Parameters not served yet are refused clearly, never silently ignored."""
-        if self.n is not None and self.n > 1:
-            raise BadRequest("n > 1 is not supported yet; ask for one choice.", param="n",
-                             code="unsupported_parameter")
-        if self.logprobs:
-            raise BadRequest("logprobs are not supported yet.", param="logprobs",
-                             code="unsupported_parameter")
+        """Parameters not served are refused clearly, never silently ignored."""
 
 
 class ChatCompletionRequest(SamplingFields):
@@ -228,9 +231,8 @@ class ChatCompletionRequest(SamplingFields):
         if isinstance(choice, dict) and self.function_schema(choice["function"]["name"]) is None:
             raise BadRequest(f"tool_choice names '{choice['function']['name']}', which is not among the tools.",
                              param="tool_choice")
-        if self.top_logprobs:
-            raise BadRequest("top_logprobs is not supported yet.", param="top_logprobs",
-                             code="unsupported_parameter")
+        if self.top_logprobs and not self.logprobs:
+            raise BadRequest("top_logprobs needs logprobs: true.", param="top_logprobs")
 
 
 class CompletionRequest(SamplingFields):
@@ -341,3 +343,15 @@ def json_problem(text: str, schema: dict[str, Any]) -> str | None:
     except jsonschema.ValidationError as error:
         return error.message[:200]
     return None
+
+
+def legacy_logprobs(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The legacy completions' shape: parallel lists of tokens, their logprobs and the top ones."""
+    offsets, at = [], 0
+    for item in items:
+        offsets.append(at)
+        at += len(item.get("token", ""))
+    return {"tokens": [i.get("token", "") for i in items], "token_logprobs": [i.get("logprob", 0.0) for i in items],
+            "top_logprobs": [{t.get("token", ""): t.get("logprob", 0.0) for t in i.get("top_logprobs") or []}
+                             for i in items],
+            "text_offset": offsets}

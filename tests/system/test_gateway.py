@@ -146,7 +146,7 @@ def test_one_agent_directly(client):
     ({"model": "chorus", "messages": [{"role": "wizard", "content": "x"}]}, "messages.0.role"),
     ({"model": "chorus", "messages": [{"role": "user", "content": "x"}], "temperature": 9}, "temperature"),
     ({"model": "chorus", "messages": [{"role": "user", "content": "x"}], "stop": ["a", "b", "c", "d", "e"]}, "stop"),
-    ({"model": "chorus", "messages": [{"role": "user", "content": "x"}], "n": 2}, "n"),
+    ({"model": "chorus", "messages": [{"role": "user", "content": "x"}], "n": 9}, "n"),
     ({"model": "chorus", "messages": [{"role": "user", "content": "x"}],
       "tools": [{"type": "function", "function": {"name": "not a name!"}}]}, "tools.0.function.name"),
     ({"model": "chorus", "messages": [{"role": "user", "content": "x"}],
@@ -161,7 +161,7 @@ def test_one_agent_directly(client):
     ({"model": "chorus", "messages": [{"role": "user", "content": "x"}],
       "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": 5}}}},
      "response_format.json_schema.schema"),
-    ({"model": "chorus", "messages": [{"role": "user", "content": "x"}], "logprobs": True}, "logprobs"),
+    ({"model": "chorus", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2}, "top_logprobs"),
     ({"messages": [{"role": "user", "content": "x"}]}, "model"),
 ])
 def test_bad_input_gets_an_openai_shaped_400_naming_the_field(stack, body, param):

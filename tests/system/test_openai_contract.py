@@ -192,3 +192,25 @@ def test_user_is_recorded_with_the_conversation(stack, client):
                                    messages=[{"role": "user", "content": "hi"}])
     assert stored(stack, conv)["user"] == "end-user-42"
     assert "end user end-user-42" in stack.log("gateway")
+
+
+def test_n_gives_n_choices_sharing_the_findings_streamed_with_index(client):
+    reply = client.chat.completions.create(model="chorus", n=2, temperature=1,
+                                           messages=[{"role": "user", "content": "Compute 15% of 80."}])
+    assert [c.index for c in reply.choices] == [0, 1]
+    assert all(c.message.content.startswith("15% of 80 = 12.") for c in reply.choices)  # one analyst run
+    assert [t["agent"] for t in reply.agent_trace] == ["analyst", "writer"]
+    indexes = {c.choices[0].index for c in client.chat.completions.create(
+        model="chorus-writer", n=2, stream=True, messages=[{"role": "user", "content": "Say hi."}]) if c.choices}
+    assert indexes == {0, 1}
+
+
+def test_logprobs_come_from_the_writers_model(client):
+    reply = client.chat.completions.create(model="chorus-writer", logprobs=True, top_logprobs=2,
+                                           messages=[{"role": "user", "content": "Say hi."}])
+    entries = reply.choices[0].logprobs.content
+    assert entries and all(e.logprob <= 0 and len(e.top_logprobs) == 2 for e in entries)
+    assert "".join(e.token for e in entries) in reply.choices[0].message.content
+    legacy = client.completions.create(model="chorus-writer", prompt="Say hi.", logprobs=1, max_tokens=5)
+    assert legacy.choices[0].logprobs.tokens and len(legacy.choices[0].logprobs.token_logprobs) == len(
+        legacy.choices[0].logprobs.tokens)
