@@ -187,7 +187,7 @@ def test_failed_turn_stores_nothing_and_keeps_what_was_stored(stack, client):
     client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation},
                                    messages=[{"role": "user", "content": "hello"}])
     with pytest.raises(APIStatusError):
-        client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation}, n=3,
+        client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation}, n=9,
                                        messages=[{"role": "user", "content": "again"}])
     assert len(stored(stack, conversation)) == 2
 

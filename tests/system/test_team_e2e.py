@@ -62,7 +62,7 @@ def test_stream_tokens_arrive_before_the_writer_finishes_and_join_to_the_result(
                        if kind == "step_finished" and data["agent"] == "writer" and data["name"] == "llm")
     assert first_token < writer_done
     tokens = [data["delta"] for kind, data, _ in events if kind == "token"]
-    assert len(tokens) > 3
+    assert len(tokens) >= 2  # the computed lead at once, then the checked sentences and the sources
     result = events[-1][1]
     assert kinds[-1] == "result"
     assert "".join(tokens) == result["output"]
