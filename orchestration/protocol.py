@@ -160,11 +160,6 @@ class Choice(BaseModel):
     output: str
     finish_reason: Literal["stop", "length", "tool_calls"] = "stop"
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    choices: list[Choice] = Field(default_factory=list, description="Every choice, when n > 1 or logprobs")
-
-    def all_choices(self) -> list[Choice]:
-        return self.choices or [Choice(index=0, output=self.output, finish_reason=self.finish_reason,
-                                       tool_calls=self.tool_calls)]
     logprobs: list[dict[str, Any]] | None = None  # OpenAI's logprobs.content, for the LLM's tokens
 
 

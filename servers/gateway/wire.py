@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from servers.gateway.errors import BadRequest
 from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult, ToolCall
@@ -65,19 +65,23 @@ class ChatMessage(BaseModel):
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 
 
+def _check_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as error:
+        raise ValueError(f"not a valid JSON Schema: {error.message}") from None
+    return schema
+
+
+JSONSchema = Annotated[dict[str, Any], AfterValidator(_check_schema)]
+
+
 class FunctionSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str = Field(pattern=NAME_PATTERN)
     description: str | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: JSONSchema | None = None
     strict: bool | None = None
-
-    @field_validator("parameters")
-    @classmethod
-    def _a_json_schema(cls, value):
-        if value is not None:
-            _check_schema(value)
-        return value
 
 
 class ToolSpec(BaseModel):
@@ -99,15 +103,8 @@ class JSONSchemaFormat(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str = Field(pattern=NAME_PATTERN)
     description: str | None = None
-    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    schema_: JSONSchema | None = Field(None, alias="schema")
     strict: bool | None = None
-
-    @field_validator("schema_")
-    @classmethod
-    def _a_json_schema(cls, value):
-        if value is not None:
-            _check_schema(value)
-        return value
 
 
 class ResponseFormat(BaseModel):
@@ -128,11 +125,7 @@ class ResponseFormat(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-def _check_schema(schema: dict[str, Any]) -> None:
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as error:
-        raise ValueError(f"not a valid JSON Schema: {error.message}") from None
+
 
 
 class StreamOptions(BaseModel):
