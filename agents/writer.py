@@ -56,16 +56,16 @@ class Writer(Agent):
     async def structured_reply(self, task: TaskRequest, gathered: Gathered) -> StructuredReply | None:
         """The final voice decides: call one of the client's functions, answer in JSON, or speak."""
         name, why = choose_function(task)
+        wants_json = (task.response_format or {}).get("type") in ("json_object", "json_schema")
+        if not name and not wants_json:
+            return None  # prose: the shared loop builds the prompt once and streams it
         messages = self.messages(task, gathered)
         if name:
             reply = await call_function(self.llm, self.settings.uses_local_llm("writer"), task, name, messages)
             reply.detail += f"; {why}"
             return reply
-        if (task.response_format or {}).get("type") in ("json_object", "json_schema"):
-            max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 512)
-            return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages,
-                                            max_tokens)
-        return None
+        max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 512)
+        return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages, max_tokens)
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
         fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER
