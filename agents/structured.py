@@ -9,6 +9,7 @@ real JSON Schema validator; a reply that fails is asked for once more, then refu
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +20,12 @@ from langchain_openai import ChatOpenAI
 
 from orchestration.protocol import Message, TaskRequest, ToolCall
 
-ATTEMPTS = 2  # one retry
+ATTEMPTS = 2  # one retry, warmer
+log = logging.getLogger(__name__)
 ARGUMENT_TOKENS = 256
-MAX_STRING_CHARS = 300
+MAX_STRING_CHARS = 120  # a looping small model fills a string to the bound: keep the whole reply short
 RETRY_TEMPERATURE = 0.7
+RETRY_FREQUENCY_PENALTY = 0.5  # the retry also discourages the loop that ran the first one long
 FLAT_OBJECT = {  # json_object for the embedded model: an object of plain values, bounded
     "type": "object", "maxProperties": 12,
     "additionalProperties": {"anyOf": [{"type": "string", "maxLength": MAX_STRING_CHARS}, {"type": "number"},
@@ -164,13 +167,16 @@ async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[B
         extra = {"seed": params["seed"]} if "seed" in params else {}
         reply = await llm.root_async_client.chat.completions.create(
             model=llm.model_name, messages=payload, response_format=request_format, max_tokens=max_tokens,
-            temperature=temperature if attempt == 0 else max(temperature, RETRY_TEMPERATURE), **extra,
+            temperature=temperature if attempt == 0 else max(temperature, RETRY_TEMPERATURE),
+            **extra, **({"frequency_penalty": RETRY_FREQUENCY_PENALTY} if attempt else {}),
         )
         text = reply.choices[0].message.content or ""
         try:
             value = json.loads(text)
         except ValueError:
-            problem = "the reply was not JSON"
+            cut = reply.choices[0].finish_reason == "length"
+            problem = "the reply ran past max_tokens" if cut else "the reply was not JSON"
+            log.info("structured reply rejected (%s): %r", problem, text[:200])
             continue
         if _valid(value, schema):
             return json.dumps(value, ensure_ascii=False)

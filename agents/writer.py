@@ -64,7 +64,7 @@ class Writer(Agent):
             reply = await call_function(self.llm, self.settings.uses_local_llm("writer"), task, name, messages)
             reply.detail += f"; {why}"
             return reply
-        max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 512)
+        max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 1024)
         return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages, max_tokens)
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
