@@ -59,9 +59,10 @@ def parameters_schema(function: dict[str, Any]) -> dict[str, Any]:
 def choose_function(task: TaskRequest) -> tuple[str | None, str]:
     """Which function to call, or None to answer in words; and why.
 
-    A named tool_choice or `required` always calls. Under `auto` the rules decide: once this turn
-    holds a tool's result, answer with it; otherwise call the function whose name and description
-    share the most words with the request (the embedded model decides poorly: see `make eval`).
+    A named tool_choice or `required` always calls. Under `auto` the rules decide: call the
+    function whose name and description share the most words with the request, among those not yet
+    called this turn (so a request that needs two tools calls both, one step at a time); when none
+    is left that matches, answer with the results (the embedded model decides poorly: see `make eval`).
     """
     available = functions(task)
     choice = task.tool_choice or "auto"
@@ -69,24 +70,28 @@ def choose_function(task: TaskRequest) -> tuple[str | None, str]:
         return None, "no function offered"
     if isinstance(choice, dict):
         return choice["function"]["name"], "tool_choice names it"
-    answered = _has_tool_result_this_turn(task.messages)
     best, overlap = _best_match(task.instruction, available)
     if choice == "required":
         return best, "tool_choice is required"
-    if answered:
-        return None, "the tool's result is in: answer with it"
+    called = _called_this_turn(task.messages)
+    left = {name: f for name, f in available.items() if name not in called}
+    if not left:
+        return None, "every function has run: answer with the results"
+    best, overlap = _best_match(task.instruction, left)
     if overlap:
         return best, f"the request matches {best}"
-    return None, "no function matches the request"
+    return None, "no function left matches the request" if called else "no function matches the request"
 
 
-def _has_tool_result_this_turn(messages: list[Message]) -> bool:
+def _called_this_turn(messages: list[Message]) -> set[str]:
+    """The functions whose results came back in this turn (since the last user message or answer)."""
+    answered = {m.tool_call_id for m in messages if m.role == "tool"}
+    called: set[str] = set()
     for message in reversed(messages):
-        if message.role == "tool":
-            return True
-        if message.role == "user":
-            return False
-    return False
+        if message.role == "user" or (message.role == "assistant" and not message.tool_calls):
+            break
+        called |= {c.name for c in message.tool_calls or [] if c.id in answered}
+    return called
 
 
 def _best_match(request: str, available: dict[str, dict[str, Any]]) -> tuple[str, int]:

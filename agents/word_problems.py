@@ -596,7 +596,9 @@ def follow_up(text: str, earlier: list[str]) -> Analysis:
             numbers_now, numbers_then = mentions(new), mentions(base)
             if len(numbers_now) != 1 or not numbers_then:
                 return Analysis()
-            last = numbers_then[-1]
+            # the new number takes the place of the last one of its kind: "and 20%?" replaces a percentage
+            same_kind = [m for m in numbers_then if m.percent == numbers_now[0].percent] or numbers_then
+            last = same_kind[-1]
             revised = base[:last.start] + numbers_now[0].text + base[last.end:]
         return analyse(revised)
     return Analysis()

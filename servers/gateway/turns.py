@@ -33,8 +33,8 @@ def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens:
     last_user = next((i for i in range(len(history) - 1, len(stored) - 1, -1)
                       if history[i].role == "user"), None)
     exchange: list[Message] = []  # the calls and results of this turn's functions, kept whole
-    if last_user is not None:
-        instruction, earlier = history[last_user].content, history[:last_user]
+    if last_user is not None:  # what follows the question (function calls and results) is this turn's
+        instruction, earlier, exchange = history[last_user].content, history[:last_user], history[last_user + 1:]
     elif fresh and fresh[-1].role == "tool":
         # a function's results continue the turn that asked for them: that question is the task
         asked = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)

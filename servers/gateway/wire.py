@@ -228,11 +228,14 @@ class ChatCompletionRequest(SamplingFields):
             raise BadRequest("top_logprobs needs logprobs: true.", param="top_logprobs")
 
 
+MAX_PROMPTS = 16  # each prompt is a run of the whole team
+
+
 class CompletionRequest(SamplingFields):
-    prompt: str | list[str]
+    prompt: str | Annotated[list[str], Field(min_length=1, max_length=MAX_PROMPTS)]
     echo: bool | None = False
     suffix: str | None = None
-    best_of: int | None = Field(None, ge=1)
+    best_of: int | None = Field(None, ge=0, le=20)
 
     def refuse_unfinished(self) -> None:
         super().refuse_unfinished()
@@ -244,8 +247,12 @@ class CompletionRequest(SamplingFields):
                              code="unsupported_parameter")
 
     @property
-    def prompt_text(self) -> str:
-        return self.prompt if isinstance(self.prompt, str) else "\n".join(self.prompt)
+    def prompts(self) -> list[str]:
+        """One choice (or n) per prompt, as OpenAI answers a list."""
+        return [self.prompt] if isinstance(self.prompt, str) else self.prompt
+
+    def prompt_for_choice(self, index: int, per_prompt: int) -> str:
+        return self.prompts[index // per_prompt]
 
 
 class EmbeddingRequest(BaseModel):
@@ -348,3 +355,12 @@ def legacy_logprobs(items: list[dict[str, Any]]) -> dict[str, Any]:
             "top_logprobs": [{t.get("token", ""): t.get("logprob", 0.0) for t in i.get("top_logprobs") or []}
                              for i in items],
             "text_offset": offsets}
+
+
+def sse(payload: dict[str, Any], event: str | None = None) -> bytes:
+    """One server-sent event; the Responses API names each event, chat completions do not."""
+    named = f"event: {event}\n".encode() if event else b""
+    return named + b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+DONE = b"data: [DONE]\n\n"

@@ -1,5 +1,5 @@
 from orchestration.conversations import new_messages
-from orchestration.protocol import Message
+from orchestration.protocol import Message, ToolCall
 from servers.gateway.turns import conversation_id_of, prepare_turn, trim_history
 
 
@@ -46,3 +46,13 @@ def test_conversation_id_precedence():
     assert conversation_id_of(None, {"conversation_id": "meta"}, "header") == "meta"
     assert conversation_id_of(None, None, "header") == "header"
     assert conversation_id_of(None, None, None).startswith("conv-")
+
+
+def test_calls_and_results_sent_after_the_question_are_this_turns_exchange():
+    call = ToolCall(id="c1", name="get_time", arguments="{}")
+    sent = [Message(role="user", content="time?"), Message(role="assistant", content="", tool_calls=[call]),
+            Message(role="tool", content="14:05", tool_call_id="c1")]
+    turn = prepare_turn([], sent, 1000)
+    assert turn.instruction == "time?"
+    assert [m.role for m in turn.context] == ["assistant", "tool"]  # the agent loop's steps reach the writer
+    assert turn.to_store == sent

@@ -75,3 +75,8 @@ def test_a_follow_up_computes_from_the_earlier_request():
     [revised] = follow_up("and to 200?", earlier).computations
     assert revised.label == "growth from 120 to 200" and round(revised.value, 2) == 66.67
     assert not follow_up("tell me more", earlier)
+
+
+def test_a_follow_up_percentage_replaces_the_earlier_percentage_not_the_base():
+    [revised] = follow_up("and 20%?", ["What is 15% of 240?"]).computations
+    assert revised.value == 48

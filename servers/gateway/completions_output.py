@@ -1,0 +1,118 @@
+"""Chat completions and legacy text completions as the client receives them: a whole body, or chunks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi.responses import JSONResponse
+
+from orchestration.protocol import Choice, TaskResult
+from servers.gateway import wire
+from servers.gateway.errors import APIError
+
+if TYPE_CHECKING:
+    from servers.gateway.exchange import Exchange
+
+
+class CompletionsOutput:
+    def __init__(self, exchange: Exchange, chat: bool):
+        self.exchange = exchange
+        self.body = exchange.body
+        self.lanes = exchange.lanes
+        self.chat = chat
+        self.id = wire.completion_id("chatcmpl" if chat else "cmpl")
+        self.keeps_turn = self.reads_history = chat  # legacy completions are one-off prompts
+        self.wants_usage = bool(self.body.stream_options and self.body.stream_options.include_usage)
+
+    @classmethod
+    def for_chat(cls, exchange: Exchange) -> CompletionsOutput:
+        return cls(exchange, chat=True)
+
+    @classmethod
+    def for_text(cls, exchange: Exchange) -> CompletionsOutput:
+        return cls(exchange, chat=False)
+
+    @property
+    def kind(self) -> str:
+        return "chat.completion" if self.chat else "text_completion"
+
+    def _text(self, index: int, output: str) -> str:
+        """Legacy completions with echo start with their prompt."""
+        if not self.chat and getattr(self.body, "echo", False):
+            return self.body.prompt_for_choice(index, self.body.n or 1) + output
+        return output
+
+    # --- a whole response ----------------------------------------------------------------------
+    async def whole(self, result: TaskResult, answers: list[Choice], usage: dict[str, int]) -> JSONResponse:
+        exchange, lanes = self.exchange, self.lanes
+        metadata = wire.metadata_block(result, exchange.conversation_id, exchange.seconds)
+        shaped = []
+        for answer in answers:
+            text = self._text(answer.index, answer.output)
+            logprobs = lanes.logprobs_block(answer.logprobs)
+            reason = lanes.finish_reason(answer)
+            shaped.append({"index": answer.index, "message": lanes.message(answer, text), "logprobs": logprobs,
+                           "finish_reason": reason} if self.chat else
+                          {"index": answer.index, "text": text, "logprobs": logprobs, "finish_reason": reason})
+        body = {
+            "id": self.id, "object": self.kind, "created": exchange.created, "model": self.body.model,
+            "choices": shaped, "usage": usage, "conversation_id": exchange.conversation_id,
+            "metadata": metadata, "agent_trace": wire.agent_trace_block(result),
+        }
+        return JSONResponse(body, headers={"x-conversation-id": exchange.conversation_id,
+                                           "x-agents-used": metadata["agents_used"]})
+
+    # --- a stream ------------------------------------------------------------------------------
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def _chunk(self, delta: dict | None, finish_reason: str | None = None, index: int = 0,
+               logprobs: dict | None = None, **extra) -> bytes:
+        if self.chat:
+            choice = {"index": index, "delta": delta or {}, "logprobs": logprobs, "finish_reason": finish_reason}
+        else:
+            choice = {"index": index, "text": (delta or {}).get("content", ""), "logprobs": logprobs,
+                      "finish_reason": finish_reason}
+        chunk = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
+                 "created": self.exchange.created, "model": self.body.model, "choices": [choice], **extra}
+        if self.wants_usage and "usage" not in chunk:
+            chunk["usage"] = None
+        return wire.sse(chunk)
+
+    def opening(self) -> list[bytes]:
+        conversation_id = self.exchange.conversation_id
+        first = {"role": "assistant", "content": ""} if self.chat else {"content": ""}
+        chunks = [self._chunk(first, conversation_id=conversation_id, metadata={"conversation_id": conversation_id})]
+        if not self.chat and getattr(self.body, "echo", False):
+            per_prompt = self.body.n or 1
+            chunks += [self._chunk({"content": self.body.prompt_for_choice(index, per_prompt)}, index=index)
+                       for index in range(per_prompt * len(self.body.prompts))]
+        return chunks
+
+    def text(self, index: int, text: str, logprobs: list[dict[str, Any]]) -> list[bytes]:
+        return [self._chunk({"content": text}, index=index, logprobs=self.lanes.logprobs_block(logprobs))]
+
+    def settled(self, answer: Choice, tail: str) -> list[bytes]:
+        chunks = [self._chunk({"content": tail}, index=answer.index)] if tail else []
+        if self.lanes.request.wants_json and not answer.tool_calls:  # JSON goes out once checked whole
+            chunks += [self._chunk({"content": piece}, index=answer.index) for piece in wire.pieces(answer.output)]
+        chunks += [self._chunk(delta, index=answer.index)
+                   for delta in wire.tool_call_deltas(answer.tool_calls, self.lanes.request.legacy_functions)]
+        return chunks
+
+    async def closing(self, result: TaskResult, answers: list[Choice], usage: dict[str, int] | None) -> list[bytes]:
+        exchange, lanes = self.exchange, self.lanes
+        chunks = [self._chunk({}, lanes.finish_reason(answer), index=answer.index) for answer in answers[:-1]]
+        chunks.append(self._chunk(
+            {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=exchange.conversation_id,
+            metadata=wire.metadata_block(result, exchange.conversation_id, exchange.seconds),
+            agent_trace=wire.agent_trace_block(result),
+        ))
+        if usage is not None:
+            chunks.append(wire.sse({"id": self.id, "object": "chat.completion.chunk" if self.chat else self.kind,
+                                    "created": exchange.created, "model": self.body.model,
+                                    "choices": [], "usage": usage}))
+        return chunks + [wire.DONE]
+
+    def failure(self, error: APIError) -> list[bytes]:
+        return [wire.sse(error.body()), wire.DONE]
