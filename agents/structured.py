@@ -33,7 +33,17 @@ FLAT_OBJECT = {  # json_object for the embedded model: an object of plain values
 }
 WORD = re.compile(r"[a-z]{3,}")
 IGNORED_WORDS = {"the", "and", "for", "with", "get", "set", "this", "that", "from", "what", "tool",
-                 "function", "call", "use", "given", "return", "returns", "value", "values"}
+                 "function", "call", "use", "given", "return", "returns", "value", "values", "one",
+                 "another", "two", "current", "user", "any", "all"}
+# words a request uses for what a function's own words name (measured: `make eval`, tool choice)
+RELATED_WORDS = {
+    "weather": {"rain", "snow", "hot", "cold", "warm", "temperature", "sunny", "forecast", "wind"},
+    "time": {"clock", "morning", "evening", "hour", "night"},
+    "currency": {"dollar", "euro", "yen", "pound", "franc", "money", "exchange"},
+    "event": {"schedule", "appointment", "meeting", "calendar", "remind"},
+    "email": {"mail", "message"},
+    "flight": {"fly", "plane", "airport"},
+}
 
 
 class StructuredOutputError(Exception):
@@ -98,7 +108,7 @@ def _best_match(request: str, available: dict[str, dict[str, Any]]) -> tuple[str
     wanted = _words(request)
     scored = []
     for name, function in available.items():
-        words = _words(name.replace("_", " ") + " " + function.get("description", ""))
+        words = _function_words(name.replace("_", " ") + " " + function.get("description", ""))
         properties = " ".join(parameters_schema(function).get("properties", {}))
         scored.append((len(wanted & (words | _words(properties.replace("_", " ")))), name))
     overlap, name = max(scored, key=lambda item: item[0])
@@ -107,6 +117,12 @@ def _best_match(request: str, available: dict[str, dict[str, Any]]) -> tuple[str
 
 def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in WORD.findall(text.lower()) if w not in IGNORED_WORDS}
+
+
+def _function_words(text: str) -> set[str]:
+    """A function's own words, and the words a request uses for them."""
+    words = _words(text)
+    return words.union(*(RELATED_WORDS.get(w, set()) for w in words))
 
 
 async def call_function(llm: ChatOpenAI, local: bool, task: TaskRequest, name: str,

@@ -1,4 +1,4 @@
-"""`python -m evals`: routing, then grounding end to end, on a system of its own (eval ports)."""
+"""`python -m evals`: routing, tool choice, then grounding end to end, on a system of its own (eval ports)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from config import Settings
-from evals import grounding, routing
+from evals import grounding, routing, tool_choice
 from tests.helpers import Stack, stack_ports  # the launcher the system tests use
 
 EVAL_PORTS_BASE = 19000
@@ -23,7 +23,10 @@ def main() -> int:
         stack.run("down", check=False)
         return 1
     try:
-        routing.report(Settings(_env_file=None, local_llm_port=stack.ports["llm"]))
+        settings = Settings(_env_file=None, local_llm_port=stack.ports["llm"])
+        routing.report(settings)
+        print()
+        tool_choice.report(settings)
         print()
         return 0 if grounding.report(stack.base_url) else 1
     finally:

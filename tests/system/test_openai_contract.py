@@ -214,3 +214,36 @@ def test_logprobs_come_from_the_writers_model(client):
     legacy = client.completions.create(model="chorus-writer", prompt="Say hi.", logprobs=1, max_tokens=5)
     assert legacy.choices[0].logprobs.tokens and len(legacy.choices[0].logprobs.token_logprobs) == len(
         legacy.choices[0].logprobs.tokens)
+
+
+def test_top_p_narrows_sampling(client):
+    ask = {"model": "chorus-writer", "temperature": 2, "max_tokens": 30,
+           "messages": [{"role": "user", "content": "Write one sentence about rain."}]}
+    narrow = {client.chat.completions.create(**ask, top_p=0.001, seed=s).choices[0].message.content for s in (1, 2, 3)}
+    wide = {client.chat.completions.create(**ask, top_p=1, seed=s).choices[0].message.content for s in (1, 2, 3)}
+    assert len(narrow) == 1 and len(wide) > 1
+
+
+@pytest.mark.parametrize("penalty", ["frequency_penalty", "presence_penalty"])
+def test_penalties_reach_the_writer(client, penalty):
+    def ask(value):
+        return client.chat.completions.create(
+            model="chorus-writer", temperature=0, seed=1, max_tokens=60, **{penalty: value},
+            messages=[{"role": "user", "content": "Write the word apple again and again: apple apple apple apple"}],
+        ).choices[0].message.content.lower()
+
+    neutral, rewarded, penalised = ask(0), ask(-2), ask(2)
+    assert rewarded.count("apple") > neutral.count("apple")  # a negative penalty rewards repeating
+    assert penalised != neutral
+
+
+def test_a_list_of_prompts_gets_a_choice_per_prompt_streamed_too(client):
+    prompts = ["What is 6 times 7?", "What is 15% of 80?"]
+    reply = client.completions.create(model="chorus", prompt=prompts, n=2, max_tokens=40)
+    assert [c.index for c in reply.choices] == [0, 1, 2, 3]
+    assert all("42" in c.text for c in reply.choices[:2]) and all("12" in c.text for c in reply.choices[2:])
+    texts: dict[int, str] = {}
+    for chunk in client.completions.create(model="chorus", prompt=prompts, max_tokens=40, stream=True):
+        for choice in chunk.choices:
+            texts[choice.index] = texts.get(choice.index, "") + choice.text
+    assert "42" in texts[0] and "12" in texts[1]

@@ -48,3 +48,11 @@ def test_required_and_named_always_call_and_none_never_does():
     assert choose_function(task("hello", choice=named))[0] == "get_time"
     assert choose_function(task("What is the weather in Paris?", choice="none"))[0] is None
     assert choose_function(task("Tell me a joke."))[0] is None
+
+
+def test_the_rules_decide_right_on_the_labelled_set():
+    from evals import tool_choice
+
+    rows = tool_choice.load_rows()
+    right = sum(tool_choice.by_rules(row["request"]) == row["expected"] for row in rows)
+    assert right >= len(rows) - 2, right  # `make eval` prints the misses
