@@ -30,6 +30,7 @@ from orchestration.protocol import (
     Choice,
     TaskResult,
     ToolCall,
+    pieces,
     Usage,
     token,
 )
@@ -170,7 +171,7 @@ class Agent(ABC):
     async def _structured(self, structured: StructuredReply, reply: _Reply) -> AsyncIterator[TaskEvent]:
         reply.tool_calls = structured.tool_calls
         reply.finish_reason = "tool_calls" if structured.tool_calls else "stop"
-        for piece in _pieces(structured.content):
+        for piece in pieces(structured.content):
             reply.parts.append(piece)
             yield token(piece, self.name, reply.index)
 
@@ -258,11 +259,6 @@ async def merge(sources: list[AsyncIterator[TaskEvent]]) -> AsyncIterator[TaskEv
     finally:
         for task in tasks:
             task.cancel()
-
-
-def _pieces(text: str, size: int = 24) -> list[str]:
-    """Text that exists whole (JSON, a computed line) still goes out as a stream of small pieces."""
-    return [text[i:i + size] for i in range(0, len(text), size)]
 
 
 def _ms(since: float) -> float:

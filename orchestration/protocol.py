@@ -243,6 +243,11 @@ def token(delta: str, agent: str | None = None, index: int = 0,
     return TaskEvent(type=EventType.token, data=Token(delta=delta, agent=agent, index=index, logprobs=logprobs))
 
 
+def pieces(text: str, size: int = 16) -> list[str]:
+    """Text that exists whole (JSON, a computed line, a call's arguments) still streams, in small pieces."""
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
 class TaskStream:
     """A task's events up to its one result: iterate for the events before it, then read `result`.
 

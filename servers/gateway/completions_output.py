@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from orchestration.protocol import Choice, TaskResult
+from orchestration.protocol import Choice, TaskResult, pieces
 from servers.gateway import wire
 from servers.gateway.errors import APIError
 
@@ -95,7 +95,7 @@ class CompletionsOutput:
     def settled(self, answer: Choice, tail: str) -> list[bytes]:
         chunks = [self._chunk({"content": tail}, index=answer.index)] if tail else []
         if self.lanes.request.wants_json and not answer.tool_calls:  # JSON goes out once checked whole
-            chunks += [self._chunk({"content": piece}, index=answer.index) for piece in wire.pieces(answer.output)]
+            chunks += [self._chunk({"content": piece}, index=answer.index) for piece in pieces(answer.output)]
         chunks += [self._chunk(delta, index=answer.index)
                    for delta in wire.tool_call_deltas(answer.tool_calls, self.lanes.request.legacy_functions)]
         return chunks

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from orchestration.protocol import Choice, TaskResult, ToolCall
+from orchestration.protocol import Choice, TaskResult, ToolCall, pieces
 from servers.gateway import wire
 from servers.gateway.errors import APIError
 from servers.gateway.response_store import ResponseStore
@@ -175,7 +175,7 @@ class ResponsesOutput:
             return []
         events = self._delta(tail) if tail else []
         if self.exchange.lanes.request.wants_json and not answer.tool_calls:  # JSON goes out once checked whole
-            for piece in wire.pieces(answer.output):
+            for piece in pieces(answer.output):
                 events += self._delta(piece)
         return events
 
@@ -188,7 +188,7 @@ class ResponsesOutput:
             events.append(self._event("response.output_item.added", output_index=index,
                                       item=function_call_item(call, "in_progress") | {"arguments": ""}))
             events += [self._event("response.function_call_arguments.delta", item_id=item["id"],
-                                   output_index=index, delta=piece) for piece in wire.pieces(call.arguments)]
+                                   output_index=index, delta=piece) for piece in pieces(call.arguments)]
             events.append(self._event("response.function_call_arguments.done", item_id=item["id"],
                                       output_index=index, name=call.name, arguments=call.arguments))
             events.append(self._event("response.output_item.done", output_index=index, item=item))

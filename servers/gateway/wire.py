@@ -11,7 +11,7 @@ import jsonschema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from servers.gateway.errors import BadRequest
-from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult, ToolCall
+from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult, ToolCall, pieces
 
 
 class ContentPart(BaseModel):
@@ -311,10 +311,6 @@ def agent_trace_block(result: TaskResult) -> list[dict[str, Any]]:
 
 def tool_call_block(call: ToolCall) -> dict[str, Any]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
-
-
-def pieces(text: str, size: int = 16) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)]
 
 
 def tool_call_deltas(calls: list[ToolCall], legacy: bool) -> list[dict[str, Any]]:

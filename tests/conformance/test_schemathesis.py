@@ -1,4 +1,8 @@
-"""schemathesis against OpenAI's published spec: no 5xx, every response valid against the spec."""
+"""schemathesis against OpenAI's published spec: no 5xx, every response valid against the spec.
+
+deleteResponse is left out: the spec gives its 404 a bare Error object, where OpenAI's API (and the
+openai SDK, and Chorus) wrap it in {"error": ...}.
+"""
 
 import os
 import subprocess
@@ -15,7 +19,8 @@ def test_spec_fuzzing_finds_no_server_error_and_no_invalid_response(stack):
     done = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "schemathesis"), "run", str(SPEC), "-u", stack.base_url,
          "--include-operation-id", "createChatCompletion", "--include-operation-id", "listModels",
-         "--include-operation-id", "retrieveModel",
+         "--include-operation-id", "retrieveModel", "--include-operation-id", "createCompletion",
+         "--include-operation-id", "createResponse", "--include-operation-id", "getResponse",
          "-c", "not_a_server_error,response_schema_conformance",
          "-n", "25", "--request-timeout", "120", "--generation-deterministic",
          "--phases", "examples,fuzzing", "-w", "2"],
@@ -23,4 +28,5 @@ def test_spec_fuzzing_finds_no_server_error_and_no_invalid_response(stack):
         capture_output=True, text=True, timeout=1200,
     )
     assert done.returncode == 0, done.stdout[-6000:]
-    assert "No issues found" in done.stdout
+    summary = done.stdout.strip().splitlines()[-1]
+    assert "failure" not in summary and "error" not in summary, summary  # warnings (404s, 400s) are expected

@@ -27,7 +27,7 @@ def test_curl_snippet(stack):
 
 def test_python_snippets(stack):
     blocks = snippets("python")
-    assert len(blocks) == 2  # the openai SDK and LangChain
+    assert len(blocks) == 3  # the openai SDK, LangChain, and the Responses API
     for block in blocks:
         done = run(stack, [sys.executable, "-c", block.replace(DEFAULT_BASE, stack.url("gateway"))])
         assert done.returncode == 0, done.stderr
