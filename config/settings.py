@@ -50,6 +50,11 @@ class Settings(BaseSettings):
 
     # --- where each process listens ---
     bind_host: str = "127.0.0.1"
+    # where each server is reached (other machines, Kubernetes services); empty: BIND_HOST and its port
+    supervisor_url: str = ""
+    researcher_url: str = ""
+    analyst_url: str = ""
+    writer_url: str = ""
     gateway_port: int = Field(8000, ge=1, le=65535)
     supervisor_port: int = Field(8001, ge=1, le=65535)
     researcher_port: int = Field(8002, ge=1, le=65535)
@@ -117,9 +122,12 @@ class Settings(BaseSettings):
     # --- the gateway ---
     model_name: str = "chorus"
     model_aliases: str = ""  # comma-separated alias=model pairs, e.g. "gpt-4o=chorus"
-    api_keys: str = ""  # comma-separated bearer keys; empty: no auth (loopback use)
+    api_keys: str = ""  # comma-separated bearer keys; empty (and no keys file): no auth (loopback use)
+    api_keys_file: Path | None = None  # one key a line, plain or as sha256:<hex>
+    internal_token: SecretStr = SecretStr("")  # gateway -> supervisor -> agents; `make up` makes one when unset
     conversation_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     conversation_max_messages: int = Field(200, ge=2)
+    conversation_max_bytes: int = Field(1_000_000, ge=4096)  # the history's stored size; the oldest go first
     max_context_tokens: int = Field(3000, ge=256)
     max_request_bytes: int = Field(1_000_000, ge=1024)
     embeddings_base_url: str = ""
@@ -135,7 +143,8 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("llm_base_url", "embeddings_base_url", "web_search_url")
+    @field_validator("llm_base_url", "embeddings_base_url", "web_search_url", "supervisor_url", "researcher_url",
+                     "analyst_url", "writer_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and urlparse(value).scheme not in {"http", "https"}:
@@ -195,16 +204,18 @@ class Settings(BaseSettings):
         }[name]
 
     def agent_url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.agent_port(name)}"
+        """Where the supervisor (or an agent) is reached: its configured URL, else this machine's
+        bind address on its port (loopback when bound to every address)."""
+        configured = getattr(self, f"{name}_url", "")  # names are fixed, not user input; the gateway has none
+        if configured:
+            return configured.rstrip("/")
+        host = "127.0.0.1" if self.bind_host in ("0.0.0.0", "::", "") else self.bind_host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.agent_port(name)}"
 
     @property
     def model_alias_map(self) -> dict[str, str]:
         pairs = (item.split("=", 1) for item in self.model_aliases.split(",") if "=" in item)
         return {alias.strip(): target.strip() for alias, target in pairs}
-
-    @property
-    def gateway_api_keys(self) -> frozenset[str]:
-        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
 
 
 def describe_errors(error: ValidationError) -> str:

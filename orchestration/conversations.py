@@ -1,70 +1,125 @@
-"""Conversations in Redis: one list of messages per conversation id, appended a whole turn at a time."""
+"""Conversations in Redis: one list of messages per conversation id, owned by the key that made it.
+
+The history is kept as the client sees it. A turn is stored in one transaction against the version
+it read (WATCH/MULTI, read again on a conflict), so concurrent turns neither interleave nor
+deduplicate against a stale copy; the history is capped in messages and in bytes.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
 from orchestration.protocol import Message
 
 KEY_PREFIX = "chorus:conversation:"
 META_SUFFIX = ":meta"
+SHARED_OWNER = "-"  # with no API keys, everyone is one owner
+STORE_ATTEMPTS = 8  # a turn that keeps meeting newer versions gives up (StoreUnavailable)
+
+
+@dataclass
+class Revision:
+    """What the store should hold after a turn: its first `keep` messages, then `fresh`."""
+
+    keep: int
+    fresh: list[Message]
 
 
 class ConversationStore:
-    def __init__(self, client: redis.Redis, ttl_seconds: int, max_messages: int):
+    def __init__(self, client: redis.Redis, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000):
         self.redis = client
         self.ttl = ttl_seconds
         self.max_messages = max_messages
+        self.max_bytes = max_bytes
 
     @classmethod
-    def from_url(cls, url: str, ttl_seconds: int, max_messages: int) -> ConversationStore:
+    def from_url(cls, url: str, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000) -> ConversationStore:
         client = redis.Redis.from_url(
             url, socket_timeout=3, socket_connect_timeout=2, health_check_interval=30,
             max_connections=256,
         )
-        return cls(client, ttl_seconds, max_messages)
+        return cls(client, ttl_seconds, max_messages, max_bytes)
 
     async def ping(self) -> None:
         await self.redis.ping()
 
-    async def load(self, conversation_id: str) -> list[Message]:
-        try:
-            raw = await self.redis.lrange(KEY_PREFIX + conversation_id, 0, -1)
-        except RedisError as error:
-            raise unavailable(error) from error
-        return [Message.model_validate_json(item) for item in raw]
-
-    async def append_turn(self, conversation_id: str, messages: list[Message], user: str | None = None) -> None:
-        """Store a whole turn in one transaction: other turns never interleave with it. `user` is the
-        client's end-user id (OpenAI's `user`), recorded with the conversation."""
+    async def load(self, conversation_id: str, owner: str = SHARED_OWNER) -> list[Message]:
+        """The stored history; NotOwned when another key owns the conversation."""
         key = KEY_PREFIX + conversation_id
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(key, *(m.model_dump_json(exclude_none=True) for m in messages))
-                pipe.ltrim(key, -self.max_messages, -1)
-                pipe.expire(key, self.ttl)
-                if user:
-                    pipe.hset(key + META_SUFFIX, "user", user)
-                pipe.expire(key + META_SUFFIX, self.ttl)
-                await pipe.execute()
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lrange(key, 0, -1)
+                pipe.hget(key + META_SUFFIX, "owner")
+                raw, stored_owner = await pipe.execute()
         except RedisError as error:
             raise unavailable(error) from error
+        _check_owner(stored_owner, owner, conversation_id)
+        return [Message.model_validate_json(item) for item in raw]
+
+    async def store_turn(self, conversation_id: str, revise: Callable[[list[Message]], Revision],
+                         answer: Message, owner: str = SHARED_OWNER, user: str | None = None) -> None:
+        """Store a turn against the history as it is now: `revise` says what of it stays and what
+        is new; the answer follows. One transaction: another turn stored meanwhile makes it read again."""
+        key, meta = KEY_PREFIX + conversation_id, KEY_PREFIX + conversation_id + META_SUFFIX
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for _ in range(STORE_ATTEMPTS):
+                    try:
+                        await pipe.watch(key, meta)
+                        raw = await pipe.lrange(key, 0, -1)
+                        _check_owner(await pipe.hget(meta, "owner"), owner, conversation_id)
+                        current = [Message.model_validate_json(item) for item in raw]
+                        revision = revise(current)
+                        added = [m.model_dump_json(exclude_none=True) for m in [*revision.fresh, answer]]
+                        kept = [item.decode() for item in raw[:revision.keep]]
+                        drop = self._overflow(kept + added)
+                        pipe.multi()
+                        if revision.keep < len(raw):  # a regenerate or an edit: the tail is replaced
+                            pipe.ltrim(key, 0, revision.keep - 1) if revision.keep else pipe.delete(key)
+                        pipe.rpush(key, *added)
+                        if drop:
+                            pipe.ltrim(key, drop, -1)
+                        pipe.expire(key, self.ttl)
+                        pipe.hsetnx(meta, "owner", owner)
+                        if user:
+                            pipe.hset(meta, "user", user)
+                        pipe.expire(meta, self.ttl)
+                        await pipe.execute()
+                        return
+                    except WatchError:
+                        continue
+        except RedisError as error:
+            raise unavailable(error) from error
+        raise StoreUnavailable(f"Conversation '{conversation_id}' kept changing while this turn was stored; "
+                               "nothing was stored, try again.")
+
+    def _overflow(self, items: list[str]) -> int:
+        """How many of the oldest messages go, for the caps (the newest two always stay)."""
+        drop = max(0, len(items) - self.max_messages)
+        size = sum(len(item) for item in items[drop:])
+        while size > self.max_bytes and drop < len(items) - 2:
+            size -= len(items[drop])
+            drop += 1
+        return drop
 
     async def details(self, conversation_id: str) -> dict[str, str]:
-        """What is recorded about the conversation besides its messages (the user)."""
+        """What is recorded about the conversation besides its messages (the client's `user`)."""
         try:
             raw = await self.redis.hgetall(KEY_PREFIX + conversation_id + META_SUFFIX)
         except RedisError as error:
             raise unavailable(error) from error
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        return {k.decode(): v.decode() for k, v in raw.items() if k != b"owner"}
 
-    async def delete(self, conversation_id: str) -> bool:
+    async def delete(self, conversation_id: str, owner: str = SHARED_OWNER) -> bool:
+        key = KEY_PREFIX + conversation_id
         try:
-            key = KEY_PREFIX + conversation_id
+            _check_owner(await self.redis.hget(key + META_SUFFIX, "owner"), owner, conversation_id)
             return bool(await self.redis.delete(key, key + META_SUFFIX))
         except RedisError as error:
             raise unavailable(error) from error
@@ -75,6 +130,15 @@ class ConversationStore:
 
 class StoreUnavailable(Exception):
     """Redis did not answer; the message says so to the client (the gateway renders it as a 503)."""
+
+
+class NotOwned(Exception):
+    """Another key owns this conversation: to this caller it does not exist (the gateway's 404)."""
+
+
+def _check_owner(stored: bytes | None, owner: str, conversation_id: str) -> None:
+    if stored is not None and stored.decode() != owner:
+        raise NotOwned(conversation_id)
 
 
 def unavailable(error: Exception) -> StoreUnavailable:
@@ -88,10 +152,29 @@ def _same(a: Message, b: Message) -> bool:
             and [c.id for c in a.tool_calls or []] == [c.id for c in b.tool_calls or []])
 
 
+def reconcile(stored: list[Message], sent: list[Message]) -> Revision:
+    """What the client's view of the history makes of the stored one.
+
+    A client that resends the history (two messages or more, lining up with the stored window) is
+    taken at its word: where it stops short, as a regenerate does, the last answer goes; where it
+    differs, as an edit does, the tail from the edited message on is replaced. A client that sends
+    only the new message (or messages that line up nowhere) appends them.
+    """
+    if stored and len(sent) > 1:
+        for start, message in enumerate(sent):
+            if not _same(message, stored[0]):
+                continue
+            common = 0
+            while (common < len(stored) and start + common < len(sent)
+                   and _same(stored[common], sent[start + common])):
+                common += 1
+            return Revision(common, sent[start + common:])
+    return Revision(len(stored), new_messages(stored, sent))
+
+
 def new_messages(stored: list[Message], sent: list[Message]) -> list[Message]:
     """The part of what the client sent that the store does not hold yet.
 
-    A client may resend the whole history (as the OpenAI API expects) or send only the new turn.
     We find the latest point in `sent` whose preceding messages end like the stored history and
     keep what follows, so history is never stored twice.
     """

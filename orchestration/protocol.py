@@ -314,12 +314,15 @@ def _is_retryable(error: BaseException) -> bool:
 class TaskClient:
     """Calls `/v1/tasks` on another server over the process's one shared HTTP client."""
 
-    def __init__(self, http: httpx.AsyncClient, attempts: int = 3):
+    def __init__(self, http: httpx.AsyncClient, attempts: int = 3, internal_token: str = ""):
         self.http = http
         self.attempts = attempts
+        self.internal_token = internal_token  # the supervisor and agents answer only holders of it
 
     def _headers(self, task: TaskRequest) -> dict[str, str]:
         headers = {"x-request-id": task.request_id}
+        if self.internal_token:
+            headers["authorization"] = f"Bearer {self.internal_token}"
         if task.conversation_id:
             headers["x-conversation-id"] = task.conversation_id
         return headers

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -184,8 +185,22 @@ def prepare(settings: Settings) -> None:
     os.environ["TIKTOKEN_CACHE_DIR"] = str(settings.resolve(settings.data_dir) / "tiktoken")
 
 
+def internal_token(settings: Settings) -> str:
+    """INTERNAL_TOKEN, or the token `make up` made once and keeps in the run folder (mode 0600)."""
+    configured = settings.internal_token.get_secret_value()
+    if configured:
+        return configured
+    path = settings.resolve(settings.run_dir) / "internal_token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def up(settings: Settings) -> int:
     prepare(settings)
+    os.environ["INTERNAL_TOKEN"] = internal_token(settings)  # every process inherits it from supervisord
     specs = process_specs(settings)
     supervisord = Supervisord(settings)
     changed = supervisord.write_conf(specs)

@@ -16,6 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from config import Settings
 from orchestration.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
 from orchestration.http import make_http_client
+from servers.access import InternalOnly
 from orchestration.protocol import TASKS_PATH, AgentCallError, ErrorInfo, EventType, TaskEvent, TaskRequest, TaskStream
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,11 @@ TaskRunner = Callable[[FastAPI, TaskRequest], AsyncIterator[TaskEvent]]
 
 def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
     """`POST /v1/tasks`, the same for the supervisor and every agent: events streamed as SSE, or
-    drained to the result. A failure is an HTTP error (or, once streaming, an error event)."""
+    drained to the result. A failure is an HTTP error (or, once streaming, an error event).
+    With an internal token set, only callers holding it get past the door."""
+    token = app.state.settings.internal_token.get_secret_value()
+    if token:
+        app.add_middleware(InternalOnly, token=token, process=process)
 
     @app.post(TASKS_PATH)
     async def run_task(task: TaskRequest, request: Request):

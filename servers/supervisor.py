@@ -21,7 +21,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI) -> None:
         planner_llm = (make_chat_model(settings, "supervisor", app.state.http)
                        if llm_planning_enabled(settings) else None)
-        app.state.team = Team(settings, TaskClient(app.state.http, attempts=2), planner_llm)
+        app.state.team = Team(settings, TaskClient(app.state.http, attempts=2,
+                                               internal_token=settings.internal_token.get_secret_value()), planner_llm)
 
     def run(app: FastAPI, task: TaskRequest):
         return app.state.team.events(task)

@@ -86,6 +86,12 @@ class Stack:
     def base_url(self) -> str:
         return self.url("gateway") + "/v1"
 
+    @property
+    def internal(self) -> dict[str, str]:
+        """The header the team's own hops carry (the token `make up` made for this stack)."""
+        token = (self.root / "run" / "internal_token").read_text().strip()
+        return {"authorization": f"Bearer {token}"}
+
     def rpc(self):
         from supervisor.xmlrpc import SupervisorTransport
         import xmlrpc.client

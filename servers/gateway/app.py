@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config import Settings
 from orchestration.context import request_id_var
-from orchestration.conversations import ConversationStore, StoreUnavailable
+from orchestration.conversations import ConversationStore, NotOwned, StoreUnavailable
 from orchestration.protocol import TaskClient
 from servers.base import check_http, create_server
 from servers.gateway.errors import APIError, BadRequest, NotFound, ServiceUnavailable, render
-from servers.gateway.guard import authorize, limit_body
+from servers.gateway.guard import Guard, key_digests
 from servers.gateway.models import Models
 from servers.gateway.response_store import ResponseStore
 from servers.gateway.routes import add_routes
@@ -31,9 +31,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def start(app: FastAPI) -> None:
         app.state.store = ConversationStore.from_url(
-            settings.redis_url, settings.conversation_ttl_seconds, settings.conversation_max_messages)
+            settings.redis_url, settings.conversation_ttl_seconds, settings.conversation_max_messages,
+            settings.conversation_max_bytes)
         app.state.responses = ResponseStore(app.state.store)
-        app.state.tasks = TaskClient(app.state.http)
+        app.state.tasks = TaskClient(app.state.http, internal_token=settings.internal_token.get_secret_value())
         app.state.models = Models(settings)
 
     async def stop(app: FastAPI) -> None:
@@ -42,7 +43,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_server("gateway", settings, {"redis": redis_answers, "supervisor": supervisor_answers},
                         on_start=start, on_stop=stop)
     install_error_handlers(app)
-    router = APIRouter(dependencies=[Depends(authorize), Depends(limit_body)])
+    app.add_middleware(Guard, digests=key_digests(settings.api_keys, settings.api_keys_file),
+                       max_bytes=settings.max_request_bytes)
+    router = APIRouter()
     add_routes(router, settings)
     app.include_router(router, prefix="/v1")
     app.include_router(router)  # voice platforms call {base}/chat/completions
@@ -57,6 +60,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, error: StoreUnavailable):
         failure = ServiceUnavailable(str(error), code="conversation_store_unavailable")
+        return render(failure, request_id_var.get())
+
+    @app.exception_handler(NotOwned)
+    async def not_owned(request: Request, error: NotOwned):  # to another key it does not exist
+        failure = NotFound(f"No conversation '{error}'.", param="conversation_id", code="conversation_not_found")
         return render(failure, request_id_var.get())
 
     @app.exception_handler(RequestValidationError)

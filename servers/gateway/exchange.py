@@ -85,7 +85,8 @@ class Exchange:
         url = self.app.state.models.url_for(self.body.model)
         if self.body.logprobs is not None and self.body.logprobs is not False:
             self.app.state.models.refuse_unavailable_logprobs(self.body.model)
-        stored = await self.app.state.store.load(self.conversation_id) if self.output.reads_history else []
+        store, owner = self.app.state.store, self.request.state.owner
+        stored = await store.load(self.conversation_id, owner) if self.output.reads_history else []
         # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop
         turns = [await asyncio.to_thread(prepare_turn, stored, sent, self.settings.max_context_tokens)
                  for sent in prompts]
@@ -179,8 +180,8 @@ class Exchange:
         """The first choice is the turn's answer (clients that ask for n show the first)."""
         if self.output.keeps_turn:
             answer = Message(role="assistant", content=first.output, tool_calls=first.tool_calls or None)
-            await self.app.state.store.append_turn(self.conversation_id, [*turn.to_store, answer],
-                                                   user=self.body.user)
+            await self.app.state.store.store_turn(self.conversation_id, turn.revise, answer,
+                                                  owner=self.request.state.owner, user=self.body.user)
 
     async def _usage(self, answers: list[Choice]) -> dict[str, int]:
         """What the client sent and received, counted with tiktoken (in a thread)."""

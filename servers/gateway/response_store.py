@@ -25,19 +25,19 @@ class ResponseStore:
         self.redis = conversations.redis
         self.ttl = conversations.ttl
 
-    async def save(self, response: dict[str, Any], conversation_id: str) -> None:
-        record = json.dumps({"conversation_id": conversation_id, "response": response})
+    async def save(self, response: dict[str, Any], conversation_id: str, owner: str) -> None:
+        record = json.dumps({"conversation_id": conversation_id, "owner": owner, "response": response})
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.set(RESPONSE_PREFIX + response["id"], record, ex=self.ttl)
                 for item in response["output"]:
-                    pipe.set(ITEM_PREFIX + item["id"], json.dumps(item), ex=self.ttl)
+                    pipe.set(ITEM_PREFIX + item["id"], json.dumps({"owner": owner, "item": item}), ex=self.ttl)
                 await pipe.execute()
         except RedisError as error:
             raise unavailable(error) from error
 
-    async def load(self, response_id: str) -> tuple[dict[str, Any], str] | None:
-        """The response and its conversation id, or None."""
+    async def load(self, response_id: str, owner: str) -> tuple[dict[str, Any], str] | None:
+        """The response and its conversation id, or None (also when another key owns it)."""
         try:
             raw = await self.redis.get(RESPONSE_PREFIX + response_id)
         except RedisError as error:
@@ -45,20 +45,23 @@ class ResponseStore:
         if raw is None:
             return None
         record = json.loads(raw)
+        if record["owner"] != owner:
+            return None
         return record["response"], record["conversation_id"]
 
-    async def items(self, item_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The stored output items among these ids."""
+    async def items(self, item_ids: list[str], owner: str) -> dict[str, dict[str, Any]]:
+        """The stored output items among these ids that this owner may see."""
         if not item_ids:
             return {}
         try:
             raw = await self.redis.mget([ITEM_PREFIX + i for i in item_ids])
         except RedisError as error:
             raise unavailable(error) from error
-        return {i: json.loads(r) for i, r in zip(item_ids, raw) if r is not None}
+        records = {i: json.loads(r) for i, r in zip(item_ids, raw) if r is not None}
+        return {i: record["item"] for i, record in records.items() if record["owner"] == owner}
 
-    async def delete(self, response_id: str) -> bool:
-        found = await self.load(response_id)
+    async def delete(self, response_id: str, owner: str) -> bool:
+        found = await self.load(response_id, owner)
         if found is None:
             return False
         response, _ = found
@@ -69,10 +72,10 @@ class ResponseStore:
             raise unavailable(error) from error
         return True
 
-    async def resolve(self, items: list[InputItem]) -> list[ResolvedItem]:
+    async def resolve(self, items: list[InputItem], owner: str) -> list[ResolvedItem]:
         """The input with each item_reference replaced by the stored output item it names."""
         wanted = [item.id for item in items if isinstance(item, ItemReference)]
-        stored = await self.items(wanted)
+        stored = await self.items(wanted, owner)
         resolved: list[ResolvedItem] = []
         for index, item in enumerate(items):
             if not isinstance(item, ItemReference):

@@ -118,7 +118,7 @@ class ResponsesOutput:
         answer = answers[0]  # the Responses API has one answer
         response = self.snapshot(self._status(answer), self._output(answer, result), usage, result)
         if self.keeps_turn:
-            await self.store.save(response, self.exchange.conversation_id)
+            await self.store.save(response, self.exchange.conversation_id, self.exchange.request.state.owner)
         return response
 
     async def whole(self, result: TaskResult, answers: list[Choice], usage: dict[str, int]) -> JSONResponse:

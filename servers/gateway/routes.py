@@ -22,8 +22,8 @@ from servers.gateway.responses_wire import ResponsesRequest
 from servers.gateway.turns import conversation_id_of
 
 
-async def _stored_response(responses: ResponseStore, response_id: str, param: str) -> tuple[dict, str]:
-    found = await responses.load(response_id)
+async def _stored_response(responses: ResponseStore, response_id: str, param: str, owner: str) -> tuple[dict, str]:
+    found = await responses.load(response_id, owner)
     if found is None:
         raise NotFound(f"Response with id '{response_id}' not found.", param=param, code="response_not_found")
     return found
@@ -63,8 +63,9 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
         conversation_id = conversation_id_of(
             body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
         if body.previous_response_id:  # it continues that response's conversation
-            _, conversation_id = await _stored_response(responses, body.previous_response_id, "previous_response_id")
-        chat = body.to_chat(await responses.resolve(body.items()))
+            _, conversation_id = await _stored_response(responses, body.previous_response_id, "previous_response_id",
+                                                        request.state.owner)
+        chat = body.to_chat(await responses.resolve(body.items(), request.state.owner))
         chat.refuse_unfinished()
         sent = [m.to_message(i) for i, m in enumerate(chat.messages)]
         output = partial(ResponsesOutput, request=body, store=responses,
@@ -73,12 +74,13 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.get("/responses/{response_id}")
     async def retrieve_response(response_id: str, request: Request) -> dict:
-        response, _ = await _stored_response(request.app.state.responses, response_id, "response_id")
+        response, _ = await _stored_response(request.app.state.responses, response_id, "response_id",
+                                             request.state.owner)
         return response
 
     @router.delete("/responses/{response_id}")
     async def delete_response(response_id: str, request: Request) -> dict:
-        if not await request.app.state.responses.delete(response_id):
+        if not await request.app.state.responses.delete(response_id, request.state.owner):
             raise NotFound(f"Response with id '{response_id}' not found.", param="response_id",
                            code="response_not_found")
         return {"id": response_id, "object": "response.deleted", "deleted": True}
@@ -89,7 +91,7 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.get("/conversations/{conversation_id}")
     async def get_conversation(conversation_id: str, request: Request) -> JSONResponse:
-        messages = await request.app.state.store.load(conversation_id)
+        messages = await request.app.state.store.load(conversation_id, request.state.owner)
         if not messages:
             raise NotFound(f"No conversation '{conversation_id}'.", param="conversation_id",
                            code="conversation_not_found")
@@ -100,7 +102,7 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.delete("/conversations/{conversation_id}")
     async def delete_conversation(conversation_id: str, request: Request) -> dict:
-        if not await request.app.state.store.delete(conversation_id):
+        if not await request.app.state.store.delete(conversation_id, request.state.owner):
             raise NotFound(f"No conversation '{conversation_id}'.", param="conversation_id",
                            code="conversation_not_found")
         return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}

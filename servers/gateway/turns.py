@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from orchestration.conversations import new_messages
+from orchestration.conversations import Revision, reconcile
 from orchestration.protocol import Message
 from orchestration.tokens import count_tokens
 
@@ -15,8 +16,8 @@ SYSTEM_ROLES = ("system", "developer")
 @dataclass
 class Turn:
     instruction: str
-    context: list[Message]  # system messages, then the (trimmed) earlier turns
-    to_store: list[Message]  # the new messages of this turn (the answer is added after)
+    context: list[Message]  # system messages, then the (trimmed) earlier turns, then this turn's calls
+    revise: Callable[[list[Message]], Revision]  # what the stored history becomes, as it is when stored
 
 
 def conversation_id_of(body_id: str | None, metadata: dict[str, str] | None, header: str | None) -> str:
@@ -28,26 +29,15 @@ def conversation_id_of(body_id: str | None, metadata: dict[str, str] | None, hea
 def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens: int) -> Turn:
     system = [m for m in sent if m.role in SYSTEM_ROLES]  # applies to this turn, never stored
     dialogue = [m for m in sent if m.role not in SYSTEM_ROLES]
-    fresh = new_messages(stored, dialogue)
-    history = stored + fresh
-    last_user = next((i for i in range(len(history) - 1, len(stored) - 1, -1)
-                      if history[i].role == "user"), None)
-    exchange: list[Message] = []  # the calls and results of this turn's functions, kept whole
-    if last_user is not None:  # what follows the question (function calls and results) is this turn's
-        instruction, earlier, exchange = history[last_user].content, history[:last_user], history[last_user + 1:]
-    elif fresh and fresh[-1].role == "tool":
-        # a function's results continue the turn that asked for them: that question is the task
-        asked = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
-        if asked is None:
-            instruction, earlier = "", history
-        else:
-            instruction, earlier, exchange = history[asked].content, history[:asked], history[asked + 1:]
-    elif sent:
-        instruction, earlier = sent[-1].content, history  # e.g. only a developer message
-    else:
-        instruction, earlier = "", history
+    revision = reconcile(stored, dialogue)
+    history = stored[:revision.keep] + revision.fresh
+    asked = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
+    if asked is None:  # e.g. only a developer message
+        instruction, earlier, exchange = (sent[-1].content if sent else ""), history, []
+    else:  # what follows the question (function calls and their results) is this turn's, kept whole
+        instruction, earlier, exchange = history[asked].content, history[:asked], history[asked + 1:]
     kept = trim_history(earlier, max_context_tokens, system, instruction)
-    return Turn(instruction, system + kept + exchange, fresh)
+    return Turn(instruction, system + kept + exchange, lambda current: reconcile(current, dialogue))
 
 
 def trim_history(

@@ -204,7 +204,8 @@ def test_content_parts_unknown_fields_and_routes_without_v1(stack):
 def test_legacy_completions(client):
     done = client.completions.create(model="chorus-writer", prompt=["Say", "hi"], max_tokens=10, echo=True)
     assert done.object == "text_completion"
-    assert done.choices[0].text.startswith("Say\nhi")
+    assert [c.index for c in done.choices] == [0, 1]  # one choice per prompt, each echoing its own
+    assert done.choices[0].text.startswith("Say") and done.choices[1].text.startswith("hi")
     with pytest.raises(APIStatusError) as caught:
         client.completions.create(model="chorus", prompt="x", suffix="y")
     assert caught.value.status_code == 400

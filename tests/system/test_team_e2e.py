@@ -17,13 +17,15 @@ RESEARCH_AND_COMPUTE = (
 
 def post_task(stack, instruction, **extra):
     body = {"instruction": instruction, "request_id": f"req-{uuid.uuid4().hex[:12]}", **extra}
-    return body["request_id"], httpx.post(stack.url("supervisor") + "/v1/tasks", json=body, timeout=120)
+    return body["request_id"], httpx.post(stack.url("supervisor") + "/v1/tasks", json=body, timeout=120,
+                                          headers=stack.internal)
 
 
 def stream_task(stack, instruction, on_event=None):
     body = {"instruction": instruction, "stream": True}
     events = []
-    with httpx.stream("POST", stack.url("supervisor") + "/v1/tasks", json=body, timeout=120) as response:
+    with httpx.stream("POST", stack.url("supervisor") + "/v1/tasks", json=body, timeout=120,
+                      headers=stack.internal) as response:
         assert response.status_code == 200
         kind = None
         for line in response.iter_lines():
@@ -99,8 +101,18 @@ def test_a_dead_analyst_degrades_the_answer(stack):
 
 
 def test_bad_task_is_a_422_not_a_200_with_an_error_inside(stack):
-    response = httpx.post(stack.url("supervisor") + "/v1/tasks", json={"nothing": 1})
+    response = httpx.post(stack.url("supervisor") + "/v1/tasks", json={"nothing": 1}, headers=stack.internal)
     assert response.status_code == 422
+
+
+def test_the_team_answers_only_holders_of_the_internal_token(stack):
+    for agent in ("supervisor", "researcher", "analyst", "writer"):
+        for headers in ({}, {"authorization": "Bearer wrong"}):
+            refused = httpx.post(stack.url(agent) + "/v1/tasks", json={"instruction": "hi"}, headers=headers)
+            assert refused.status_code == 401 and refused.json()["type"] == "unauthorized", agent
+        assert httpx.get(stack.url(agent) + "/ready").status_code == 200  # health and readiness stay open
+    token = (stack.root / "run" / "internal_token")
+    assert oct(token.stat().st_mode & 0o777) == "0o600"
 
 
 # --- answers you can trust, through the gateway on the embedded model --------------------------
@@ -168,7 +180,8 @@ def test_hostile_expressions_are_refused_and_the_analyst_stays_healthy(stack):
                "Calculate " + "(1+" * 150 + "1" + ")" * 150, "What is 10^99 * 10^99 * 10^99?"] * 2
 
     def refuse(text):
-        return httpx.post(stack.url("analyst") + "/v1/tasks", json={"instruction": text}, timeout=60)
+        return httpx.post(stack.url("analyst") + "/v1/tasks", json={"instruction": text}, timeout=60,
+                          headers=stack.internal)
 
     def health():
         return httpx.get(stack.url("analyst") + "/health", timeout=5).status_code

@@ -63,3 +63,24 @@ def test_env_example_lists_every_setting():
     listed = set(re.findall(r"^([A-Z_]+)=", text, re.M))
     fields = {name.upper() for name in Settings.model_fields}
     assert fields == listed
+
+
+def test_servers_are_reached_at_their_configured_url_or_the_bind_address():
+    assert Settings(_env_file=None, bind_host="0.0.0.0").agent_url("writer") == "http://127.0.0.1:8004"
+    assert Settings(_env_file=None, bind_host="10.1.2.3").agent_url("analyst") == "http://10.1.2.3:8003"
+    assert Settings(_env_file=None, bind_host="fd00::5").agent_url("analyst") == "http://[fd00::5]:8003"
+    chosen = Settings(_env_file=None, supervisor_url="http://supervisor.chorus.svc:8001/")
+    assert chosen.agent_url("supervisor") == "http://supervisor.chorus.svc:8001"
+
+
+def test_api_keys_are_kept_only_as_digests_and_compared_whole(tmp_path):
+    import hashlib
+
+    from servers.gateway.guard import key_digests, key_matches
+
+    keys = tmp_path / "keys"
+    keys.write_text(f"sha256:{hashlib.sha256(b'from-file').hexdigest().upper()}\n# comment\n")
+    digests = key_digests("a, b", keys)
+    assert "a" not in digests and len(digests) == 3
+    assert key_matches("a", digests) and key_matches("from-file", digests)
+    assert not key_matches("ab", digests) and not key_matches("", digests)
