@@ -197,7 +197,8 @@ async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[B
         except ValueError:
             cut = reply.choices[0].finish_reason == "length"
             problem = "the reply ran past max_tokens" if cut else "the reply was not JSON"
-            log.info("structured reply rejected (%s): %r", problem, text[:200])
+            log.info("structured reply rejected (%s)", problem)
+            log.debug("the rejected reply: %r", text[:200])  # model output quotes the user: debug only
             continue
         if _valid(value, schema):
             return json.dumps(value, ensure_ascii=False)

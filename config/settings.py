@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     model_aliases: str = ""  # comma-separated alias=model pairs, e.g. "gpt-4o=chorus"
     api_keys: str = ""  # comma-separated bearer keys; empty (and no keys file): no auth (loopback use)
     api_keys_file: Path | None = None  # one key a line, plain or as sha256:<hex>
+    cors_origins: str = ""  # comma-separated origins browsers may call the gateway from; empty: none
     internal_token: SecretStr = SecretStr("")  # gateway -> supervisor -> agents; `make up` makes one when unset
     conversation_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     conversation_max_messages: int = Field(200, ge=2)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 from httpx_sse import aconnect_sse
@@ -351,7 +351,7 @@ class TaskClient:
                     except httpx.TransportError as error:
                         raise _transport_error(error) from error
                     _raise_for_status(response, response.content)
-                    return TaskResult.model_validate_json(response.content)
+                    return _parsed(lambda: TaskResult.model_validate_json(response.content), base_url)
         raise AssertionError("unreachable")
 
     async def stream(self, base_url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:
@@ -374,7 +374,7 @@ class TaskClient:
                         _raise_for_status(source.response, await source.response.aread())
                     async for sse in source.aiter_sse():
                         produced = True
-                        yield TaskEvent.parse(sse.event, sse.data)
+                        yield _parsed(lambda: TaskEvent.parse(sse.event, sse.data), base_url)
                     return
             except (httpx.TransportError, AgentCallError) as error:
                 mapped = _transport_error(error) if isinstance(error, httpx.TransportError) else error
@@ -383,6 +383,17 @@ class TaskClient:
                         raise
                     raise mapped from error
             await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 1.0))
+
+
+T = TypeVar("T")
+
+
+def _parsed(parse: Callable[[], T], base_url: str) -> T:
+    """A reply that does not follow the protocol is the agent's failure (the team degrades), not ours."""
+    try:
+        return parse()
+    except ValueError as error:  # pydantic's ValidationError, or an unknown event type
+        raise AgentCallError(f"{base_url} sent a malformed reply: {str(error)[:200]}") from error
 
 
 def _transport_error(error: httpx.TransportError) -> AgentCallError:

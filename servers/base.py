@@ -102,7 +102,8 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
     async def run_task(task: TaskRequest, request: Request):
         request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
-        log.info("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))
+        log.info("task %s", task.task_id)
+        log.debug("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
         events = _timed(run(request.app, task), task)
         if task.stream:
             return EventSourceResponse(_sse(events, task, process), ping=15)

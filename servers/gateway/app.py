@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config import Settings
@@ -45,6 +46,11 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(Guard, digests=key_digests(settings.api_keys, settings.api_keys_file),
                        max_bytes=settings.max_request_bytes)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # outside the guard: a browser's preflight carries no key
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["authorization", "content-type", "x-conversation-id"],
+                           expose_headers=["x-conversation-id", "x-agents-used", "x-request-id"])
     router = APIRouter()
     add_routes(router, settings)
     app.include_router(router, prefix="/v1")

@@ -212,9 +212,14 @@ class Exchange:
             await self._store(turn, answers[0])
             usage = await self._usage(answers) if output.wants_usage else None
             closing = await output.closing(result, answers, usage)
-        except (AgentCallError, APIError) as error:
-            failure = error if isinstance(error, APIError) else ServiceUnavailable(
-                f"The team failed mid-answer: {error}", code="team_failed")
+        except Exception as error:  # whatever happened, the stream ends with an error and its end marker
+            if isinstance(error, APIError):
+                failure = error
+            elif isinstance(error, AgentCallError):
+                failure = ServiceUnavailable(f"The team failed mid-answer: {error}", code="team_failed")
+            else:
+                log.exception("stream failed unexpectedly")
+                failure = APIError("The server had an error while answering; the answer is incomplete.")
             log.warning("stream failed: %s", failure.message)
             for chunk in output.failure(failure):
                 yield chunk

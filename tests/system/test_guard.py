@@ -53,3 +53,25 @@ def test_keys_from_a_file_hashed_or_plain_and_a_wrong_key_refused_before_the_bod
     assert hashed.status_code == 200 and plain.status_code == 200
     assert unprefixed.status_code == 401  # the routes without /v1 are guarded the same way
     assert metrics_and_health == [200]
+
+
+def test_cors_is_off_by_default_and_allows_only_configured_origins(stack):
+    preflight = {"origin": "https://app.example", "access-control-request-method": "POST"}
+    closed = httpx.options(stack.base_url + "/chat/completions", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    settings = Settings(_env_file=None, cors_origins="https://app.example", api_keys="k",
+                        redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0")
+    with ServerThread(create_app(settings)) as gateway:
+        allowed = httpx.options(gateway.url + "/v1/chat/completions", headers=preflight)
+        other = httpx.options(gateway.url + "/v1/chat/completions",
+                              headers={**preflight, "origin": "https://evil.example"})
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_user_text_stays_out_of_the_logs_at_info(stack):
+    marker = "zebra-7431-quartz"
+    httpx.post(stack.base_url + "/chat/completions", timeout=120,
+               json={"model": "chorus", "messages": [{"role": "user", "content": f"Say hi to {marker}."}]})
+    for server in ("gateway", "supervisor", "researcher", "analyst", "writer"):
+        assert marker not in stack.log(server), server

@@ -114,3 +114,28 @@ async def test_deadline_bounds_the_call():
                 await TaskClient(http).run(server.url, task)
     # the caller gave up at its deadline, while the slow handler was still running
     assert not handler_finished.is_set()
+
+
+def malformed_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/tasks")
+    async def run_malformed(task: TaskRequest):
+        if task.stream:
+            async def events():
+                yield b"event: token\ndata: {\"delta\": 5}\n\n"
+            return StreamingResponse(events(), media_type="text/event-stream")
+        return JSONResponse({"output": None})
+
+    return app
+
+
+async def test_a_malformed_reply_is_an_agent_failure_not_a_crash():
+    with ServerThread(malformed_app()) as server:
+        async with make_http_client() as http:
+            client = TaskClient(http, attempts=1)
+            with pytest.raises(AgentCallError, match="malformed"):
+                await client.run(server.url, TaskRequest(instruction="x"))
+            with pytest.raises(AgentCallError, match="malformed"):
+                async for _ in client.stream(server.url, TaskRequest(instruction="x")):
+                    pass
