@@ -22,6 +22,12 @@ from servers.gateway.responses_wire import ResponsesRequest
 from servers.gateway.turns import conversation_id_of
 
 
+def _deleted(found: bool, object_id: str, kind: str, missing: str) -> dict:
+    if not found:
+        raise NotFound(missing, param=f"{kind}_id", code=f"{kind}_not_found")
+    return {"id": object_id, "object": f"{kind}.deleted", "deleted": True}
+
+
 async def _stored_response(responses: ResponseStore, response_id: str, param: str, owner: str) -> tuple[dict, str]:
     found = await responses.load(response_id, owner)
     if found is None:
@@ -80,10 +86,8 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.delete("/responses/{response_id}")
     async def delete_response(response_id: str, request: Request) -> dict:
-        if not await request.app.state.responses.delete(response_id, request.state.owner):
-            raise NotFound(f"Response with id '{response_id}' not found.", param="response_id",
-                           code="response_not_found")
-        return {"id": response_id, "object": "response.deleted", "deleted": True}
+        found = await request.app.state.responses.delete(response_id, request.state.owner)
+        return _deleted(found, response_id, "response", f"Response with id '{response_id}' not found.")
 
     @router.post("/embeddings")
     async def embeddings(body: wire.EmbeddingRequest, request: Request):
@@ -102,7 +106,5 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.delete("/conversations/{conversation_id}")
     async def delete_conversation(conversation_id: str, request: Request) -> dict:
-        if not await request.app.state.store.delete(conversation_id, request.state.owner):
-            raise NotFound(f"No conversation '{conversation_id}'.", param="conversation_id",
-                           code="conversation_not_found")
-        return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+        found = await request.app.state.store.delete(conversation_id, request.state.owner)
+        return _deleted(found, conversation_id, "conversation", f"No conversation '{conversation_id}'.")
