@@ -36,6 +36,10 @@ class CompletionsOutput:
     def kind(self) -> str:
         return "chat.completion" if self.chat else "text_completion"
 
+    @property
+    def chunk_kind(self) -> str:
+        return "chat.completion.chunk" if self.chat else "text_completion"
+
     def _text(self, index: int, output: str) -> str:
         """Legacy completions with echo start with their prompt."""
         if not self.chat and getattr(self.body, "echo", False):
@@ -73,8 +77,8 @@ class CompletionsOutput:
         else:
             choice = {"index": index, "text": (delta or {}).get("content", ""), "logprobs": logprobs,
                       "finish_reason": finish_reason}
-        chunk = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
-                 "created": self.exchange.created, "model": self.body.model, "choices": [choice], **extra}
+        chunk = {"id": self.id, "object": self.chunk_kind, "created": self.exchange.created,
+                 "model": self.body.model, "choices": [choice], **extra}
         if self.wants_usage and "usage" not in chunk:
             chunk["usage"] = None
         return wire.sse(chunk)
@@ -109,7 +113,7 @@ class CompletionsOutput:
             agent_trace=wire.agent_trace_block(result),
         ))
         if usage is not None:
-            chunks.append(wire.sse({"id": self.id, "object": "chat.completion.chunk" if self.chat else self.kind,
+            chunks.append(wire.sse({"id": self.id, "object": self.chunk_kind,
                                     "created": exchange.created, "model": self.body.model,
                                     "choices": [], "usage": usage}))
         return chunks + [wire.DONE]

@@ -100,8 +100,8 @@ class ResponsesOutput:
     def _message(self, answer: Choice, result: TaskResult) -> dict[str, Any]:
         part = {"type": "output_text", "text": answer.output, "annotations": citations(answer.output, result),
                 "logprobs": self._logprobs(answer.logprobs)}
-        return {"type": "message", "id": self.message_id, "role": "assistant",
-                "status": "incomplete" if answer.finish_reason == "length" else "completed", "content": [part]}
+        return {"type": "message", "id": self.message_id, "role": "assistant", "status": self._status(answer),
+                "content": [part]}
 
     def _output(self, answer: Choice, result: TaskResult) -> list[dict[str, Any]]:
         items = [self._message(answer, result)] if answer.output or not answer.tool_calls else []
