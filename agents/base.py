@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+import openai
 from langchain_openai import ChatOpenAI
 
 from config import Settings
 from orchestration.protocol import (
+    AgentCallError,
     AgentName,
     EventType,
     Finding,
@@ -184,7 +186,7 @@ class Agent(ABC):
         reply.messages = self.messages(task, gathered) if not gathered.complete else []
         check = self.output_check(task, gathered) if reply.messages else None
         if reply.messages:
-            async for chunk in self.llm.astream(reply.messages, **self.llm_kwargs(task)):
+            async for chunk in self._llm_stream(reply.messages, task):
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 metadata = chunk.response_metadata or {}
                 logprobs = (metadata.get("logprobs") or {}).get("content") or []
@@ -209,6 +211,18 @@ class Agent(ABC):
         if gathered.footer:
             reply.parts.append(gathered.footer)
             yield token(gathered.footer, self.name, index)
+
+    async def _llm_stream(self, messages: list[BaseMessage], task: TaskRequest):
+        """The LLM's chunks; an LLM that cannot be reached or refuses is named in a clear error."""
+        try:
+            async for chunk in self.llm.astream(messages, **self.llm_kwargs(task)):
+                yield chunk
+        except openai.APIConnectionError as error:  # refused, reset or timed out: no retry (one layer)
+            raise AgentCallError(f"the {self.name}'s LLM at {self.llm.openai_api_base} is unreachable: "
+                                 f"{type(error).__name__}: {error}") from error
+        except openai.APIStatusError as error:
+            raise AgentCallError(f"the {self.name}'s LLM at {self.llm.openai_api_base} answered "
+                                 f"HTTP {error.status_code}: {str(error)[:200]}") from error
 
     def _usage(self, messages: list[BaseMessage], output: str) -> Usage:
         model = self.llm.model_name

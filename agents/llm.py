@@ -17,6 +17,6 @@ def make_chat_model(settings: Settings, role: AgentRole, http: httpx.AsyncClient
         api_key=llm.api_key,
         temperature=llm.temperature,
         timeout=llm.timeout,
-        max_retries=1,
+        max_retries=0,  # retries live in one layer (the TaskClient); an LLM that is down fails fast
         http_async_client=http,  # the process's shared, pooled client
     )

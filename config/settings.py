@@ -111,7 +111,9 @@ class Settings(BaseSettings):
     planner: Literal["auto", "llm", "rules"] = "auto"
     max_iterations: int = Field(3, ge=1, le=10)
     agent_max_tokens: int = Field(256, ge=16, le=8192)
-    task_deadline_seconds: float = Field(120.0, gt=0)
+    task_deadline_seconds: float = Field(120.0, gt=0)  # a request's deadline; a client's shorter timeout wins
+    circuit_breaker_failures: int = Field(3, ge=1)  # failures in a row that open an agent's circuit
+    circuit_breaker_cooldown_seconds: float = Field(30.0, gt=0)  # how long an open circuit skips the agent
     knowledge_dir: Path = Path("docs")
     research_min_coverage: float = Field(0.6, ge=0.0, le=1.0)  # share of query terms a passage must hold
     calculation_budget_seconds: float = Field(2.0, gt=0, le=60)
@@ -131,11 +133,23 @@ class Settings(BaseSettings):
     conversation_max_bytes: int = Field(1_000_000, ge=4096)  # the history's stored size; the oldest go first
     max_context_tokens: int = Field(3000, ge=256)
     max_request_bytes: int = Field(1_000_000, ge=1024)
+    # --- limits: each refusal is an OpenAI-shaped 400, 413 or 429, decided before any work ---
+    max_messages: int = Field(500, ge=1)  # messages (or input items) in one request
+    max_message_chars: int = Field(200_000, ge=1)  # characters in one message
+    max_output_tokens: int = Field(4096, ge=1)  # the largest max_tokens a request may ask for
+    max_choices: int = Field(8, ge=1, le=128)  # the largest n
+    max_concurrent_requests_per_key: int = Field(64, ge=1)  # per gateway replica
+    rate_limit_requests_per_minute: int | None = Field(None, ge=1)  # per key, shared in Redis; unset: off
+    rate_limit_tokens_per_minute: int | None = Field(None, ge=1)  # per key, shared in Redis; unset: off
     embeddings_base_url: str = ""
     embeddings_model: str = ""
     embeddings_api_key: SecretStr = SecretStr("not-needed")
 
+    # --- operations ---
+    shutdown_grace_seconds: float = Field(30.0, ge=0)  # on SIGTERM, in-flight requests get this long to finish
+    metrics_token: SecretStr = SecretStr("")  # when set, /metrics needs it as a bearer token
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("redis_url")
     @classmethod

@@ -6,26 +6,46 @@ import logging
 import uuid
 from contextvars import ContextVar
 
+from pythonjsonlogger.json import JsonFormatter
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 conversation_id_var: ContextVar[str] = ContextVar("conversation_id", default="-")
 
 
 class ContextFilter(logging.Filter):
+    """Every line names its request, conversation and process; `agent` and `duration_ms` come from
+    the line's `extra` when it is about one agent or a timed piece of work."""
+
+    def __init__(self, process: str):
+        super().__init__()
+        self.process = process
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         record.conversation_id = conversation_id_var.get()
+        record.process_name = self.process
+        if not hasattr(record, "agent"):
+            record.agent = self.process if self.process not in ("gateway", "supervisor") else None
+        if not hasattr(record, "duration_ms"):
+            record.duration_ms = None
         return True
 
 
-def configure_logging(process: str, level: str) -> None:
+LOG_FIELDS = ["asctime", "levelname", "process_name", "name", "message", "request_id", "conversation_id",
+              "agent", "duration_ms"]
+
+
+def configure_logging(process: str, level: str, log_format: str = "json") -> None:
     handler = logging.StreamHandler()
-    handler.addFilter(ContextFilter())
-    handler.setFormatter(
-        logging.Formatter(
+    handler.addFilter(ContextFilter(process))
+    if log_format == "json":  # one JSON object a line, for a log pipeline
+        handler.setFormatter(JsonFormatter(
+            LOG_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "process_name": "process",
+                                       "name": "logger"}))
+    else:
+        handler.setFormatter(logging.Formatter(
             f"%(asctime)s %(levelname)s {process} %(name)s "
-            "request_id=%(request_id)s conversation_id=%(conversation_id)s %(message)s"
-        )
-    )
+            "request_id=%(request_id)s conversation_id=%(conversation_id)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

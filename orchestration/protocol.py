@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
+import aiohttp
 import httpx
 from httpx_sse import aconnect_sse
 from pydantic import BaseModel, ConfigDict, Field
@@ -148,7 +149,6 @@ class AgentRun(BaseModel):
     status: Literal["ok", "failed"]
     duration_ms: float
     usage: Usage = Field(default_factory=Usage)
-    attempts: int = 1
     iteration: int = 1
     error: str | None = None
 
@@ -248,16 +248,39 @@ def pieces(text: str, size: int = 16) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)]
 
 
+async def within(events: AsyncIterator[TaskEvent], deadline: float | None) -> AsyncIterator[TaskEvent]:
+    """The events, until the deadline (Unix time): then AgentCallError, and the source is closed.
+
+    Each wait is bounded by the time left, so keep-alive pings from below cannot stretch it."""
+    try:
+        while True:
+            left = None if deadline is None else deadline - time.time()
+            try:
+                async with asyncio.timeout(None if left is None else max(left, 0.0)):
+                    event = await anext(events)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise AgentCallError("the request's deadline passed", deadline=True) from None
+            yield event
+    finally:
+        await events.aclose()
+
+
 class TaskStream:
     """A task's events up to its one result: iterate for the events before it, then read `result`.
 
-    Stopping at the result, and turning an error event or a missing result into AgentCallError, is
-    what every reader of a task needs; it is written here once.
+    Stopping at the result, turning an error event or a missing result into AgentCallError, and
+    keeping to the deadline, is what every reader of a task needs; it is written here once.
     """
 
-    def __init__(self, events: AsyncIterator[TaskEvent]):
-        self.events = events
+    def __init__(self, events: AsyncIterator[TaskEvent], deadline: float | None = None):
+        self.events = within(events, deadline) if deadline is not None else events
         self.result: TaskResult | None = None
+
+    def all(self) -> AsyncIterator[TaskEvent]:
+        """Every event, the result included, within the deadline."""
+        return self.events
 
     async def __aiter__(self) -> AsyncIterator[TaskEvent]:
         async for event in self.events:
@@ -283,13 +306,17 @@ class TaskStream:
 class AgentCallError(Exception):
     """A call to another server failed; `retryable` is true only where nothing can have run twice."""
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
+                 deadline: bool = False):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+        self.deadline = deadline  # the request's deadline passed (the caller answers 504, not 503)
 
 
-RETRYABLE_STATUSES = {502, 503, 504}
+# Only a refusal before any work is safe to repeat: 503 is what a server answers when it takes no
+# work (starting, shutting down, overloaded). 502 and 504 may come after the work ran.
+RETRYABLE_STATUSES = {503}
 
 
 def _raise_for_status(response: httpx.Response, body: bytes) -> None:
@@ -336,15 +363,16 @@ class TaskClient:
         )
 
     async def run(self, base_url: str, task: TaskRequest) -> TaskResult:
-        """Run a task to completion. Retries cover only connection failures and 502/503/504."""
-        task = task.model_copy(update={"stream": False})
+        """Run a task to completion. Retried only when it never reached the other side (a refused
+        connection, or a 503 refusal), with backoff: the one layer of retries in Chorus."""
+        sent = for_callee(task, stream=False)
         async for attempt in self._retrying():
             with attempt:
                 async with asyncio.timeout(max(task.seconds_left(), 0.001)):
                     try:
                         response = await self.http.post(
                             base_url + TASKS_PATH,
-                            content=task.model_dump_json(),
+                            content=sent.model_dump_json(),
                             headers=self._headers(task) | {"content-type": "application/json"},
                             timeout=None,
                         )
@@ -360,13 +388,13 @@ class TaskClient:
         The whole-task deadline is the caller's to enforce (an asyncio.timeout around the loop that
         consumes this); here each read waits at most until the deadline.
         """
-        task = task.model_copy(update={"stream": True})
+        sent = for_callee(task, stream=True)
         for attempt in range(1, self.attempts + 1):
             produced = False
             try:
                 async with aconnect_sse(
                     self.http, "POST", base_url + TASKS_PATH,
-                    content=task.model_dump_json(),
+                    content=sent.model_dump_json(),
                     headers=self._headers(task) | {"content-type": "application/json"},
                     timeout=httpx.Timeout(max(task.seconds_left(), 0.001)),
                 ) as source:
@@ -385,6 +413,13 @@ class TaskClient:
             await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 1.0))
 
 
+def for_callee(task: TaskRequest, stream: bool) -> TaskRequest:
+    """The task as sent: its deadline a little earlier than the caller's own, so that the server
+    below gives up first and its answer (a degraded one, or an error) still reaches the caller."""
+    margin = min(1.0, max(0.05, 0.05 * task.seconds_left()))
+    return task.model_copy(update={"stream": stream, "deadline": task.deadline - margin})
+
+
 T = TypeVar("T")
 
 
@@ -397,5 +432,15 @@ def _parsed(parse: Callable[[], T], base_url: str) -> T:
 
 
 def _transport_error(error: httpx.TransportError) -> AgentCallError:
-    retryable = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-    return AgentCallError(f"{type(error).__name__}: {error}", retryable=retryable)
+    return AgentCallError(f"{type(error).__name__}: {error}", retryable=never_reached(error))
+
+
+def never_reached(error: BaseException) -> bool:
+    """Whether the call failed before a connection existed, so the other side cannot have run it.
+
+    The aiohttp transport reports both a refused connection and a reset in the middle of a task as
+    httpx.ConnectTimeout; only its cause tells them apart. A reset is never retried."""
+    cause = error.__cause__
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return True
+    return cause is None and isinstance(error, httpx.ConnectError)

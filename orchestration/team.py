@@ -22,8 +22,12 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from config import Settings
-from orchestration.planner import Plan, plan_request
+from orchestration.circuit import Circuits
+from orchestration.own_task import in_own_task
+from orchestration.metrics import AGENT_CALLS, AGENT_LATENCY, AGENT_TOKENS, CIRCUIT_OPEN
+from orchestration.planner import Plan, plan_by_rules, plan_request
 from orchestration.protocol import (
+    AGENT_NAMES,
     AgentCallError,
     AgentName,
     AgentRun,
@@ -41,7 +45,9 @@ from orchestration.protocol import (
     token,
 )
 
-AGENT_ATTEMPTS = 2  # an agent that fails without output is retried once, then skipped
+# Workers (researcher, analyst) get at most this share of the time left, so the writer always has
+# time to answer with what the others found.
+WORKER_SHARE = 0.5
 FINDINGS_ORDER: tuple[AgentName, ...] = ("researcher", "analyst")
 
 
@@ -65,6 +71,8 @@ class Team:
         self.settings = settings
         self.client = client
         self.planner_llm = planner_llm
+        self.circuits = Circuits(AGENT_NAMES, settings.circuit_breaker_failures,
+                                 settings.circuit_breaker_cooldown_seconds)
         self.graph = self._build()
 
     def _build(self):
@@ -84,7 +92,7 @@ class Team:
         """Run the graph for one request; its events as they happen, then the result."""
         final: dict[str, Any] = {}
         initial: TeamState = {"task": task, "findings": {}, "trace": [], "steps": [], "iteration": 0}
-        async for mode, chunk in self.graph.astream(initial, stream_mode=["custom", "values"]):
+        async for mode, chunk in in_own_task(self.graph.astream(initial, stream_mode=["custom", "values"])):
             if mode == "custom":
                 yield chunk
             else:
@@ -98,7 +106,11 @@ class Team:
         t0 = time.perf_counter()
         task = state["task"]
         earlier = [m.content for m in task.messages if m.role == "user"]
-        plan = await plan_request(task.instruction, self.settings, self.planner_llm, earlier)
+        try:
+            async with asyncio.timeout(max(task.seconds_left() * WORKER_SHARE, 0.001)):
+                plan = await plan_request(task.instruction, self.settings, self.planner_llm, earlier)
+        except TimeoutError:  # an LLM planner too slow for the deadline: the rules decide
+            plan = plan_by_rules(task.instruction, earlier)
         step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0), agents=list(plan.team),
                     detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}")
         emit(TaskEvent(type=EventType.step_finished, data=step))
@@ -141,21 +153,24 @@ class Team:
         parts: list[str] = []
         result: TaskResult | None = None
         error: str | None = None
-        attempts = 0
         t0 = time.perf_counter()
-        while attempts < AGENT_ATTEMPTS and result is None and not parts:
-            attempts += 1
-            error = None
+        if not self.circuits["writer"].allows():
+            error = f"skipped: its circuit is {self.circuits['writer'].state()}"
+        else:
             try:
-                async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                    stream = TaskStream(self.client.stream(self.settings.agent_url("writer"), subtask))
-                    async for event in stream:
-                        if event.type is EventType.token:
-                            parts.append(event.data.delta)
-                        emit(event)
-                    result = stream.result
+                stream = TaskStream(self.client.stream(self.settings.agent_url("writer"), subtask))
+                try:
+                    async with asyncio.timeout(max(task.seconds_left(), 0.001)):
+                        async for event in stream:
+                            if event.type is EventType.token:
+                                parts.append(event.data.delta)
+                            emit(event)
+                        result = stream.result
+                finally:  # closed now, not when collected: a cancelled request stops the writer at once
+                    await stream.aclose()
             except (AgentCallError, TimeoutError) as failure:
                 error = _describe(failure)
+            self._record("writer", result is not None, t0, result.usage if result else None)
         if result is None:
             # The writer is down or broke off: the answer still comes, from what the team found.
             notice = _fallback_answer(findings, error) if not parts else f"\n\n[answer cut short: {error}]"
@@ -163,7 +178,7 @@ class Team:
             emit(token(notice, "supervisor"))
         run = AgentRun(
             agent="writer", status="ok" if result else "failed", duration_ms=_ms(t0),
-            usage=result.usage if result else Usage(), attempts=attempts,
+            usage=result.usage if result else Usage(),
             iteration=state["iteration"] + 1, error=None if result else error,
         )
         trace = [*state["trace"], run]
@@ -197,32 +212,48 @@ class Team:
         self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int
     ) -> tuple[Finding, AgentRun]:
         emit = get_stream_writer()
-        subtask = task.model_copy(update={"task_id": new_id("task"), "findings": known})
+        budget = max(task.seconds_left() * WORKER_SHARE, 0.001)
+        subtask = task.model_copy(update={"task_id": new_id("task"), "findings": known,
+                                          "deadline": time.time() + budget})
         t0 = time.perf_counter()
-        error = "no attempt"
-        for attempt in range(1, AGENT_ATTEMPTS + 1):
-            emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent=agent, name="task")))
-            try:
-                async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                    result = await self.client.run(self.settings.agent_url(agent), subtask)
-            except (AgentCallError, TimeoutError) as failure:
-                error = _describe(failure)
-                emit(TaskEvent(type=EventType.step_finished, data=Step(
-                    agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)))
-                if task.seconds_left() <= 0:
-                    break
-                continue
+        circuit = self.circuits[agent]
+        if not circuit.allows():
+            error = f"skipped: its circuit is {circuit.state()}"
             emit(TaskEvent(type=EventType.step_finished, data=Step(
-                agent=agent, name="task", duration_ms=_ms(t0), detail=f"attempt {attempt}")))
-            finding = Finding(agent=agent, status="ok", output=result.output, data=result.data,
-                              sources=result.sources)
-            return finding, AgentRun(agent=agent, status="ok", duration_ms=_ms(t0), usage=result.usage,
-                                     attempts=attempt, iteration=iteration)
-        return (
-            Finding(agent=agent, status="failed", error=error),
-            AgentRun(agent=agent, status="failed", duration_ms=_ms(t0), attempts=AGENT_ATTEMPTS,
-                     iteration=iteration, error=error),
-        )
+                agent=agent, name="task", status="skipped", detail=error)))
+            AGENT_CALLS.labels(agent, "skipped").inc()
+            return _failed(agent, error, t0, iteration)
+        emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent=agent, name="task")))
+        try:
+            async with asyncio.timeout(budget):
+                result = await self.client.run(self.settings.agent_url(agent), subtask)
+        except (AgentCallError, TimeoutError) as failure:
+            error = _describe(failure)
+            self._record(agent, False, t0)
+            emit(TaskEvent(type=EventType.step_finished, data=Step(
+                agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)))
+            return _failed(agent, error, t0, iteration)
+        self._record(agent, True, t0, result.usage)
+        emit(TaskEvent(type=EventType.step_finished, data=Step(agent=agent, name="task", duration_ms=_ms(t0))))
+        finding = Finding(agent=agent, status="ok", output=result.output, data=result.data, sources=result.sources)
+        return finding, AgentRun(agent=agent, status="ok", duration_ms=_ms(t0), usage=result.usage,
+                                 iteration=iteration)
+
+    def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None) -> None:
+        """The call's outcome: into the agent's circuit and the metrics."""
+        circuit = self.circuits[agent]
+        circuit.record(ok)
+        CIRCUIT_OPEN.labels(agent).set(0 if circuit.opened_at is None else 1)
+        AGENT_CALLS.labels(agent, "ok" if ok else "failed").inc()
+        AGENT_LATENCY.labels(agent).observe(time.perf_counter() - since)
+        if usage:
+            AGENT_TOKENS.labels(agent, "prompt").inc(usage.prompt_tokens)
+            AGENT_TOKENS.labels(agent, "completion").inc(usage.completion_tokens)
+
+
+def _failed(agent: AgentName, error: str, since: float, iteration: int) -> tuple[Finding, AgentRun]:
+    return (Finding(agent=agent, status="failed", error=error),
+            AgentRun(agent=agent, status="failed", duration_ms=_ms(since), iteration=iteration, error=error))
 
 
 def _next_after_plan(state: TeamState) -> str:

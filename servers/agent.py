@@ -12,7 +12,7 @@ from agents.web_search import WebSearch
 from agents.writer import Writer
 from config import Settings
 from orchestration.protocol import AgentName, TaskRequest
-from servers.base import add_task_route, check_http, create_server
+from servers.base import add_task_route, check_http, create_server, internal_door
 
 
 def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
@@ -41,6 +41,7 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
     def run(app: FastAPI, task: TaskRequest):
         return app.state.agent.events(task)
 
-    app = create_server(name, settings, {"llm": llm_answers}, on_start=start, on_stop=stop)
+    app = create_server(name, settings, {"llm": llm_answers}, on_start=start, on_stop=stop,
+                        doors=internal_door(settings, name))
     add_task_route(app, name, run)
     return app

@@ -1,28 +1,52 @@
-"""What every server shares: request context and logs, the pooled HTTP client, /health and /ready."""
+"""What every server shares: request context and logs, metrics, cancellation on disconnect, the
+pooled HTTP client, /health, /ready and the task route."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-
 import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import AppStatus
+from starlette.middleware import Middleware
 
 from config import Settings
 from orchestration.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
 from orchestration.http import make_http_client
+from orchestration.protocol import (
+    TASKS_PATH,
+    AgentCallError,
+    ErrorInfo,
+    EventType,
+    TaskEvent,
+    TaskRequest,
+    TaskStream,
+)
 from servers.access import InternalOnly
-from orchestration.protocol import TASKS_PATH, AgentCallError, ErrorInfo, EventType, TaskEvent, TaskRequest, TaskStream
+from servers.cancellation import CancelOnDisconnect
+from servers.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]  # raises when the dependency is not there
+ReadinessReport = Callable[[FastAPI], dict[str, Any]]  # more to say in /ready, without failing it
 READY_CHECK_TIMEOUT = 2.0
+
+# On SIGTERM, sse-starlette would end every open stream at once; uvicorn's graceful shutdown
+# (SHUTDOWN_GRACE_SECONDS) lets them finish instead, and cancels what is left after it.
+AppStatus.disable_automatic_graceful_drain()
+
+
+def internal_door(settings: Settings, process: str) -> list[Middleware]:
+    """The supervisor and agents answer only holders of the internal token, when one is set."""
+    token = settings.internal_token.get_secret_value()
+    return [Middleware(InternalOnly, token=token, process=process)] if token else []
 
 
 def create_server(
@@ -31,8 +55,12 @@ def create_server(
     checks: dict[str, ReadinessCheck],
     on_start: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_stop: Callable[[FastAPI], Awaitable[None]] | None = None,
+    doors: Sequence[Middleware] = (),
+    report_more: ReadinessReport | None = None,
 ) -> FastAPI:
-    configure_logging(process, settings.log_level)
+    """`doors` decide who gets in (outermost first); they run after the request is counted and
+    before the body is read."""
+    configure_logging(process, settings.log_level, settings.log_format)
     started_at = time.time()
 
     @asynccontextmanager
@@ -47,9 +75,14 @@ def create_server(
                 await on_stop(app)
             await app.state.http.aclose()
 
-    app = FastAPI(title=f"Chorus {process}", lifespan=lifespan)
+    middleware = [  # outermost first
+        Middleware(RequestContextMiddleware),
+        Middleware(Metrics, process=process, token=settings.metrics_token.get_secret_value()),
+        *doors,
+        Middleware(CancelOnDisconnect),
+    ]
+    app = FastAPI(title=f"Chorus {process}", lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
-    app.add_middleware(RequestContextMiddleware)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict:
@@ -67,8 +100,9 @@ def create_server(
             for name, outcome in zip(names, outcomes)
         }
         ok = all(value == "ok" for value in report.values())
+        extra = report_more(app) if report_more else {}
         return JSONResponse(
-            {"status": "ready" if ok else "not_ready", "process": process, "checks": report},
+            {"status": "ready" if ok else "not_ready", "process": process, "checks": report, **extra},
             status_code=200 if ok else 503,
         )
 
@@ -92,19 +126,16 @@ TaskRunner = Callable[[FastAPI, TaskRequest], AsyncIterator[TaskEvent]]
 
 def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
     """`POST /v1/tasks`, the same for the supervisor and every agent: events streamed as SSE, or
-    drained to the result. A failure is an HTTP error (or, once streaming, an error event).
-    With an internal token set, only callers holding it get past the door."""
-    token = app.state.settings.internal_token.get_secret_value()
-    if token:
-        app.add_middleware(InternalOnly, token=token, process=process)
+    drained to the result. A failure is an HTTP error (or, once streaming, an error event); so is
+    the task's deadline passing."""
 
     @app.post(TASKS_PATH)
     async def run_task(task: TaskRequest, request: Request):
         request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
-        log.info("task %s", task.task_id)
+        log.info("task %s started", task.task_id)
         log.debug("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
-        events = _timed(run(request.app, task), task)
+        events = TaskStream(_timed(run(request.app, task), task), deadline=task.deadline).all()
         if task.stream:
             return EventSourceResponse(_sse(events, task, process), ping=15)
         try:
@@ -118,7 +149,7 @@ async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest) -> AsyncIt
     async for event in events:
         if event.type is EventType.result:
             event.data.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            log.info("task %s done in %.0f ms", task.task_id, event.data.duration_ms)
+            log.info("task %s done", task.task_id, extra={"duration_ms": event.data.duration_ms})
         yield event
 
 

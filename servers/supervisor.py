@@ -9,7 +9,7 @@ from config import Settings
 from orchestration.planner import llm_planning_enabled
 from orchestration.protocol import AGENT_NAMES, TaskClient, TaskRequest
 from orchestration.team import Team
-from servers.base import add_task_route, check_http, create_server
+from servers.base import add_task_route, check_http, create_server, internal_door
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -27,6 +27,11 @@ def create_app(settings: Settings) -> FastAPI:
     def run(app: FastAPI, task: TaskRequest):
         return app.state.team.events(task)
 
-    app = create_server("supervisor", settings, {n: agent_check(n) for n in AGENT_NAMES}, on_start=start)
+    def circuits(app: FastAPI) -> dict:
+        team = getattr(app.state, "team", None)
+        return {"circuits": team.circuits.report()} if team else {}
+
+    app = create_server("supervisor", settings, {n: agent_check(n) for n in AGENT_NAMES}, on_start=start,
+                        doors=internal_door(settings, "supervisor"), report_more=circuits)
     add_task_route(app, "supervisor", run)
     return app

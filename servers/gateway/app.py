@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 
 from config import Settings
 from orchestration.context import request_id_var
@@ -16,6 +17,7 @@ from orchestration.protocol import TaskClient
 from servers.base import check_http, create_server
 from servers.gateway.errors import APIError, BadRequest, NotFound, ServiceUnavailable, render
 from servers.gateway.guard import Guard, key_digests
+from servers.gateway.limits import Limiter, RateLimits
 from servers.gateway.models import Models
 from servers.gateway.response_store import ResponseStore
 from servers.gateway.routes import add_routes
@@ -35,17 +37,22 @@ def create_app(settings: Settings) -> FastAPI:
             settings.redis_url, settings.conversation_ttl_seconds, settings.conversation_max_messages,
             settings.conversation_max_bytes)
         app.state.responses = ResponseStore(app.state.store)
+        app.state.rate_limits = RateLimits(app.state.store.redis, settings.rate_limit_requests_per_minute,
+                                           settings.rate_limit_tokens_per_minute)
         app.state.tasks = TaskClient(app.state.http, internal_token=settings.internal_token.get_secret_value())
         app.state.models = Models(settings)
 
     async def stop(app: FastAPI) -> None:
         await app.state.store.close()
 
+    doors = [  # the key first (nothing is read for a stranger), then the key's limits
+        Middleware(Guard, digests=key_digests(settings.api_keys, settings.api_keys_file),
+                   max_bytes=settings.max_request_bytes),
+        Middleware(Limiter, max_concurrent=settings.max_concurrent_requests_per_key),
+    ]
     app = create_server("gateway", settings, {"redis": redis_answers, "supervisor": supervisor_answers},
-                        on_start=start, on_stop=stop)
+                        on_start=start, on_stop=stop, doors=doors)
     install_error_handlers(app)
-    app.add_middleware(Guard, digests=key_digests(settings.api_keys, settings.api_keys_file),
-                       max_bytes=settings.max_request_bytes)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # outside the guard: a browser's preflight carries no key
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],

@@ -52,6 +52,13 @@ class ServiceUnavailable(APIError):
     status, type = 503, "service_unavailable"
 
 
+class DeadlinePassed(APIError):
+    status, type = 504, "timeout"
+
+    def __init__(self):
+        super().__init__("The request's deadline passed before the team answered.", code="deadline_exceeded")
+
+
 def render(error: APIError, request_id: str | None = None) -> JSONResponse:
     headers = {}
     if error.status >= 500:

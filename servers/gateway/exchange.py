@@ -22,12 +22,15 @@ from orchestration.protocol import (
     TaskRequest,
     TaskResult,
     TaskStream,
+    within,
 )
+from orchestration.metrics import TOKENS
 from orchestration.tokens import count_message_tokens, count_tokens
 from servers.gateway import choices, wire
 from servers.gateway.choices import Lanes
 from servers.gateway.fan_out import fan_out
-from servers.gateway.errors import APIError, ServiceUnavailable
+from servers.gateway.errors import APIError, DeadlinePassed, ServiceUnavailable
+from servers.gateway.limits import check_sizes
 from servers.gateway.turns import Turn, prepare_turn
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class Exchange:
         self.conversation_id = conversation_id
         self.started = time.perf_counter()
         self.created = wire.now()
+        self.deadline = time.time() + self._seconds_allowed()
         conversation_id_var.set(conversation_id)
         if body.user:
             log.info("end user %s", body.user)  # the client's `user`, in the request's log line
@@ -76,12 +80,25 @@ class Exchange:
         chosen = getattr(self.body, "max_completion_tokens", None)
         return chosen if chosen is not None else self.body.max_tokens
 
+    def _seconds_allowed(self) -> float:
+        """The request's deadline: TASK_DEADLINE_SECONDS, or sooner when the client will give up
+        sooner. The openai SDKs send their timeout; without streaming it bounds the whole answer."""
+        allowed = self.settings.task_deadline_seconds
+        client = self.request.headers.get("x-stainless-read-timeout", "")
+        if not self.body.stream:
+            try:
+                allowed = min(allowed, max(float(client), 1.0))
+            except ValueError:
+                pass
+        return allowed
+
     @property
     def seconds(self) -> float:
         return time.perf_counter() - self.started
 
     async def respond(self, prompts: list[list[Message]]):
         """Answer the request; each prompt is a run of the team (chat sends one)."""
+        check_sizes(self.settings, prompts, self.max_tokens, self.body.n)
         url = self.app.state.models.url_for(self.body.model)
         if self.body.logprobs is not None and self.body.logprobs is not False:
             self.app.state.models.refuse_unavailable_logprobs(self.body.model)
@@ -94,7 +111,8 @@ class Exchange:
             lambda: sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
                         for sent in prompts))
         per_prompt = self.body.n or 1
-        upstream = fan_out([self.app.state.tasks.stream(url, self._task(turn)) for turn in turns], per_prompt)
+        upstream = within(fan_out([self.app.state.tasks.stream(url, self._task(turn)) for turn in turns], per_prompt),
+                          self.deadline)
         direct = self.app.state.models.direct_agent(self.body.model)
         opening, planned = await self._until_planned(upstream, direct)  # fails before the response starts
         events = _replay(opening, upstream)
@@ -111,14 +129,14 @@ class Exchange:
         for answer in answers:
             self.lanes.settle(answer, streamed=False)
         await self._store(turn, answers[0])
-        return await self.output.whole(result, answers, await self._usage(answers))
+        return await self.output.whole(result, answers, await self._account(answers))
 
     def _task(self, turn: Turn) -> TaskRequest:
         return TaskRequest(
             request_id=request_id_var.get(), conversation_id=self.conversation_id,
             instruction=turn.instruction, messages=turn.context,
             params=self.body.generation_params(self.max_tokens),
-            deadline=time.time() + self.settings.task_deadline_seconds,
+            deadline=self.deadline,
             **self._structure(),
         )
 
@@ -165,6 +183,8 @@ class Exchange:
                     return opening, []
         except (AgentCallError, StopAsyncIteration) as error:
             await events.aclose()
+            if isinstance(error, AgentCallError) and error.deadline:
+                raise DeadlinePassed() from error
             raise ServiceUnavailable(f"The team is unavailable: {error}", code="team_unavailable") from error
 
     async def _collect(self, events: AsyncIterator[TaskEvent]) -> TaskResult:
@@ -172,6 +192,8 @@ class Exchange:
         try:
             return await stream.drain()
         except AgentCallError as error:
+            if error.deadline:
+                raise DeadlinePassed() from error
             raise ServiceUnavailable(f"The team failed: {error}", code="team_failed") from error
         finally:
             await stream.aclose()
@@ -183,10 +205,14 @@ class Exchange:
             await self.app.state.store.store_turn(self.conversation_id, turn.revise, answer,
                                                   owner=self.request.state.owner, user=self.body.user)
 
-    async def _usage(self, answers: list[Choice]) -> dict[str, int]:
-        """What the client sent and received, counted with tiktoken (in a thread)."""
+    async def _account(self, answers: list[Choice]) -> dict[str, int]:
+        """What the client sent and received, counted with tiktoken (in a thread): the usage block,
+        the token metrics, and the key's token rate."""
         text = [a.output for a in answers] + [c.arguments for a in answers for c in a.tool_calls]
         completion = await asyncio.to_thread(lambda: sum(count_tokens(t, self.body.model) for t in text))
+        TOKENS.labels("prompt").inc(self.prompt_tokens)
+        TOKENS.labels("completion").inc(completion)
+        await self.app.state.rate_limits.charge(self.request.state.owner, self.prompt_tokens + completion)
         return wire.usage_block(self.prompt_tokens, completion)
 
     async def _stream(self, events: AsyncIterator[TaskEvent], turn: Turn):
@@ -210,13 +236,14 @@ class Exchange:
                 for chunk in output.settled(answer, tail):
                     yield chunk
             await self._store(turn, answers[0])
-            usage = await self._usage(answers) if output.wants_usage else None
-            closing = await output.closing(result, answers, usage)
+            usage = await self._account(answers)
+            closing = await output.closing(result, answers, usage if output.wants_usage else None)
         except Exception as error:  # whatever happened, the stream ends with an error and its end marker
             if isinstance(error, APIError):
                 failure = error
             elif isinstance(error, AgentCallError):
-                failure = ServiceUnavailable(f"The team failed mid-answer: {error}", code="team_failed")
+                failure = (DeadlinePassed() if error.deadline else
+                           ServiceUnavailable(f"The team failed mid-answer: {error}", code="team_failed"))
             else:
                 log.exception("stream failed unexpectedly")
                 failure = APIError("The server had an error while answering; the answer is incomplete.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -104,5 +105,5 @@ class Guard:
         await self.app(scope, counted, unless_refused)
 
 
-async def refuse(send: Send, error: APIError) -> None:
-    await refuse_with(send, error.status, error.body())
+async def refuse(send: Send, error: APIError, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    await refuse_with(send, error.status, error.body(), headers)

@@ -146,7 +146,7 @@ class SamplingFields(BaseModel):
     frequency_penalty: float | None = Field(None, ge=-2, le=2)
     logit_bias: dict[str, float] | None = None
     user: str | None = None
-    n: int | None = Field(None, ge=1, le=8)
+    n: int | None = Field(None, ge=1, le=128)  # MAX_CHOICES decides, before any work
     logprobs: bool | int | None = None
     metadata: dict[str, str] | None = None
     conversation_id: str | None = Field(None, min_length=1, max_length=200)

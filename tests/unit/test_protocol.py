@@ -48,21 +48,39 @@ def scripted_app(statuses: list[int], seen: list[dict]) -> FastAPI:
     return app
 
 
-async def test_retries_503_then_succeeds():
+async def test_retries_a_503_refusal_then_succeeds():
     seen: list[dict] = []
-    with ServerThread(scripted_app([503, 502], seen)) as server:
+    with ServerThread(scripted_app([503, 503], seen)) as server:
         async with make_http_client() as http:
             result = await TaskClient(http, attempts=3).run(server.url, TaskRequest(instruction="x"))
     assert result.output == "ok" and len(seen) == 3
 
 
-async def test_does_not_retry_a_500():
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_does_not_retry_what_may_have_run(status):
     seen: list[dict] = []
-    with ServerThread(scripted_app([500], seen)) as server:
+    with ServerThread(scripted_app([status], seen)) as server:
         async with make_http_client() as http:
             with pytest.raises(AgentCallError) as caught:
                 await TaskClient(http, attempts=3).run(server.url, TaskRequest(instruction="x"))
-    assert caught.value.status == 500 and len(seen) == 1
+    assert caught.value.status == status and len(seen) == 1
+
+
+async def test_a_connection_reset_in_the_middle_of_a_task_is_not_retried():
+    # aiohttp reports this as httpx.ConnectTimeout: the request reached the server, which may have run it
+    arrived = []
+
+    async def read_then_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        arrived.append(1)
+        writer.transport.abort()
+
+    server = await asyncio.start_server(read_then_hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, make_http_client() as http:
+        with pytest.raises(AgentCallError) as caught:
+            await TaskClient(http, attempts=3).run(f"http://127.0.0.1:{port}", TaskRequest(instruction="x"))
+    assert not caught.value.retryable and len(arrived) == 1
 
 
 async def test_connection_refused_is_retried_then_reported():
