@@ -20,6 +20,9 @@ from orchestration.protocol import Message
 KEY_PREFIX = "chorus:conversation:"
 META_SUFFIX = ":meta"
 SHARED_OWNER = "-"  # with no API keys, everyone is one owner
+# What a failing Redis raises: redis-py's own errors, and, when a connection drops while it is
+# being made, the socket's OSError or uvloop's RuntimeError on a closed transport.
+REDIS_FAILURES = (RedisError, OSError, RuntimeError)
 STORE_ATTEMPTS = 8  # a turn that keeps meeting newer versions gives up (StoreUnavailable)
 
 
@@ -57,7 +60,7 @@ class ConversationStore:
                 pipe.lrange(key, 0, -1)
                 pipe.hget(key + META_SUFFIX, "owner")
                 raw, stored_owner = await pipe.execute()
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
         _check_owner(stored_owner, owner, conversation_id)
         return [Message.model_validate_json(item) for item in raw]
@@ -94,7 +97,7 @@ class ConversationStore:
                         return
                     except WatchError:
                         continue
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
         raise StoreUnavailable(f"Conversation '{conversation_id}' kept changing while this turn was stored; "
                                "nothing was stored, try again.")
@@ -112,7 +115,7 @@ class ConversationStore:
         """What is recorded about the conversation besides its messages (the client's `user`)."""
         try:
             raw = await self.redis.hgetall(KEY_PREFIX + conversation_id + META_SUFFIX)
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
         return {k.decode(): v.decode() for k, v in raw.items() if k != b"owner"}
 
@@ -121,7 +124,7 @@ class ConversationStore:
         try:
             _check_owner(await self.redis.hget(key + META_SUFFIX, "owner"), owner, conversation_id)
             return bool(await self.redis.delete(key, key + META_SUFFIX))
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
 
     async def close(self) -> None:

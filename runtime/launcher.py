@@ -81,7 +81,7 @@ class Supervisord:
                 "startsecs=1",
                 "startretries=5",
                 "stopsignal=TERM",
-                "stopwaitsecs=10",
+                f"stopwaitsecs={stop_wait_seconds(self.settings)}",
                 "stopasgroup=true",
                 "killasgroup=true",
                 "redirect_stderr=true",
@@ -125,12 +125,20 @@ class Supervisord:
             self.rpc().shutdown()
         except (OSError, xmlrpc.client.Fault):
             os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
+        # in-flight streams get their grace (the gateway first); idle processes exit at once
+        deadline = time.monotonic() + 2 * stop_wait_seconds(self.settings) + 30
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
             time.sleep(0.1)
         if Path(f"/proc/{pid}").exists():
             os.kill(pid, signal.SIGKILL)
         return True
+
+
+def stop_wait_seconds(settings: Settings) -> int:
+    """How long supervisord waits after SIGTERM before SIGKILL: the servers' grace, and a margin.
+    It stops the processes in reverse start order, so the gateway finishes its streams while the
+    team behind it is still up."""
+    return int(settings.shutdown_grace_seconds) + 10
 
 
 # --- checks ---

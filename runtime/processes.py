@@ -30,8 +30,11 @@ def redis_command(settings: Settings) -> list[str]:
         "--bind", "127.0.0.1",
         "--port", str(settings.redis_port),
         "--dir", str(data),
-        "--appendonly", "yes",  # every write reaches the log, so conversations survive a restart
-        "--appendfsync", "everysec",
+        # Every write reaches the append-only file before Redis acknowledges it, and is fsynced
+        # then too: a turn the gateway reported stored survives a crash of Redis or of the machine.
+        # Redis batches the fsyncs of one event-loop cycle, so concurrent turns share them.
+        "--appendonly", "yes",
+        "--appendfsync", "always",
         "--save", "",
         "--protected-mode", "yes",
         "--daemonize", "no",

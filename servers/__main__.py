@@ -31,7 +31,8 @@ def main() -> None:
     uvicorn.run(
         app, host=settings.bind_host, port=settings.agent_port(name),
         loop="uvloop", http="httptools", log_level="warning", access_log=False,
-        timeout_graceful_shutdown=5,
+        # SIGTERM: stop accepting, let in-flight requests and streams finish, then cancel what is left
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -4,11 +4,15 @@ Starlette notices a disconnect only while it streams; a handler awaiting a whole
 on, and with it every call it made downstream (the supervisor, the agents, the LLM's slots). Here,
 once the body has been read, the connection is watched, and a disconnect cancels the handler: its
 outgoing calls close their connections, and each server below cancels its own work the same way.
+
+The cancellation is asyncio's own, delivered once, so the handler's cleanup (closing those calls)
+runs to its end; and nothing is wrapped, so errors reach the error handlers as they were raised.
 """
 
 from __future__ import annotations
 
-import anyio
+import asyncio
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DISCONNECT: Message = {"type": "http.disconnect"}
@@ -22,8 +26,10 @@ class CancelOnDisconnect:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body_read, left = anyio.Event(), anyio.Event()
-        finished = False
+        body_read, left = asyncio.Event(), asyncio.Event()
+        finished = cancelled = False
+        handler = asyncio.current_task()
+        assert handler is not None
 
         async def receive_body() -> Message:
             if body_read.is_set():  # after the body, the app only waits for the client to leave
@@ -42,15 +48,22 @@ class CancelOnDisconnect:
                 finished = True  # before sending: the server may report the end as a disconnect at once
             await send(message)
 
-        async with anyio.create_task_group() as group:
-            async def watch() -> None:
-                await body_read.wait()
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                left.set()
-                if not finished:  # a disconnect after the answer went out is just the end
-                    group.cancel_scope.cancel()
+        async def watch() -> None:
+            nonlocal cancelled
+            await body_read.wait()
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            left.set()
+            if not finished:  # a disconnect after the answer went out is just the end
+                cancelled = True
+                handler.cancel()
 
-            group.start_soon(watch)
+        watcher = asyncio.create_task(watch())
+        try:
             await self.app(scope, receive_body, send_marking_end)
-            group.cancel_scope.cancel()
+        except asyncio.CancelledError:
+            if not cancelled:
+                raise
+            handler.uncancel()  # the cancellation was ours, for this request: it ends here
+        finally:
+            watcher.cancel()

@@ -109,7 +109,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url(name) + "/ready", timeout=2).status_code == 200:
+                path = "/health" if name == "llm" else "/ready"  # llama.cpp's readiness is its /health
+                if httpx.get(self.url(name) + path, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -15,11 +15,10 @@ from collections import Counter as Tally
 from dataclasses import dataclass
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
-from orchestration.conversations import SHARED_OWNER
+from orchestration.conversations import REDIS_FAILURES, SHARED_OWNER
 from orchestration.metrics import RATE_LIMITED
 from orchestration.protocol import Message as ChatMessage
 from servers.gateway.errors import BadRequest, RateLimited, ServiceUnavailable
@@ -138,7 +137,7 @@ class Limiter:
         if limits.on:
             try:
                 window = await limits.admit(owner)
-            except RedisError:
+            except REDIS_FAILURES:
                 await refuse(send, ServiceUnavailable("The rate-limit store (Redis) is unavailable.",
                                                       code="rate_limit_store_unavailable"))
                 return

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from redis.exceptions import RedisError
 
-from orchestration.conversations import ConversationStore, unavailable
+from orchestration.conversations import REDIS_FAILURES, ConversationStore, unavailable
 from servers.gateway.errors import BadRequest
 from servers.gateway.responses_wire import FunctionCallItem, InputItem, ItemReference, MessageItem, ResolvedItem
 
@@ -33,14 +32,14 @@ class ResponseStore:
                 for item in response["output"]:
                     pipe.set(ITEM_PREFIX + item["id"], json.dumps({"owner": owner, "item": item}), ex=self.ttl)
                 await pipe.execute()
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
 
     async def load(self, response_id: str, owner: str) -> tuple[dict[str, Any], str] | None:
         """The response and its conversation id, or None (also when another key owns it)."""
         try:
             raw = await self.redis.get(RESPONSE_PREFIX + response_id)
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
         if raw is None:
             return None
@@ -55,7 +54,7 @@ class ResponseStore:
             return {}
         try:
             raw = await self.redis.mget([ITEM_PREFIX + i for i in item_ids])
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
         records = {i: json.loads(r) for i, r in zip(item_ids, raw) if r is not None}
         return {i: record["item"] for i, record in records.items() if record["owner"] == owner}
@@ -68,7 +67,7 @@ class ResponseStore:
         try:
             await self.redis.delete(RESPONSE_PREFIX + response_id,
                                     *(ITEM_PREFIX + item["id"] for item in response["output"]))
-        except RedisError as error:
+        except REDIS_FAILURES as error:
             raise unavailable(error) from error
         return True
 

@@ -51,9 +51,17 @@ def test_research_and_compute_delegates_cites_and_computes(stack):
     # sources from docs/ are cited in the answer
     assert result["sources"] and result["sources"][0]["location"].split("#")[0].endswith(".md")
     assert "Sources: [1] " in result["output"] and result["sources"][0]["location"] in result["output"]
-    # every agent's own log shows the call, under the same request id
+    # every agent's own log shows the call, under the same request id, in JSON lines that name the
+    # agent and time the task
     for name in ("supervisor", "researcher", "analyst", "writer"):
-        assert f"request_id={request_id}" in stack.log(name), name
+        lines = [json.loads(line) for line in stack.log(name).splitlines() if line.startswith("{")]
+        mine = [line for line in lines if line["request_id"] == request_id]
+        assert mine, name
+        assert {"time", "level", "process", "conversation_id", "agent", "duration_ms"} <= set(mine[0]), name
+        done = next(line for line in mine if line["message"].endswith(" done"))
+        assert done["duration_ms"] > 0 and done["process"] == name
+        if name != "supervisor":
+            assert done["agent"] == name
 
 
 def test_stream_tokens_arrive_before_the_writer_finishes_and_join_to_the_result(stack):

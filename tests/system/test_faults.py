@@ -1,0 +1,228 @@
+"""Faults injected into the real processes: stopped, stalled and killed servers, a killed Redis,
+clients that hang up, and SIGTERM in the middle of a stream."""
+
+import json
+import os
+import signal
+import threading
+import time
+import uuid
+import xmlrpc.client
+
+import httpx
+import pytest
+from openai import OpenAI
+
+LONG_STORY = {"role": "user", "content": "Write a very long story about a dragon who learns to cook, with many chapters."}
+
+
+def client(stack, timeout: float) -> OpenAI:
+    return OpenAI(base_url=stack.base_url, api_key="test", max_retries=0, timeout=timeout)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_used(pid: int, over: float) -> float:
+    before = cpu_seconds(pid)
+    time.sleep(over)
+    return cpu_seconds(pid) - before
+
+
+def wait_idle(pid: int) -> None:
+    """Earlier tests' generations are over: the LLM used no CPU for half a second."""
+    for _ in range(240):
+        if cpu_used(pid, 0.5) < 0.02:
+            return
+    raise AssertionError("the LLM never went idle")
+
+
+def answer_ok(stack) -> None:
+    """A plain request goes through: the writer works again (its circuit sees a success)."""
+    reply = client(stack, 120).chat.completions.create(model="chorus", messages=[{"role": "user", "content": "hello"}])
+    assert reply.metadata["status"] == "completed", reply.metadata
+
+
+# --- stopped and stalled servers ---------------------------------------------------------------
+def test_a_stalled_researcher_degrades_the_answer_within_the_clients_timeout(stack):
+    pid = stack.pid("researcher")
+    os.kill(pid, signal.SIGSTOP)  # it accepts connections (the kernel does) and never answers
+    try:
+        reply = client(stack, 40).chat.completions.create(
+            model="chorus", messages=[{"role": "user", "content": "What do the docs say about Redis persistence?"}])
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # the client's timeout (sent by the SDK) became the deadline: the researcher got half of it
+    assert reply.metadata["status"] == "degraded" and reply.metadata["failed_agents"] == "researcher"
+    trace = {run["agent"]: run for run in reply.model_extra["agent_trace"]}
+    assert "deadline" in trace["researcher"]["error"] and trace["writer"]["status"] == "ok"
+    assert reply.choices[0].message.content.strip()
+
+
+def test_a_stalled_llm_ends_in_an_answer_that_names_the_failure(stack):
+    llm = stack.pid("llm")
+    os.kill(llm, signal.SIGSTOP)
+    try:
+        reply = client(stack, 15).chat.completions.create(model="chorus", messages=[{"role": "user", "content": "hello"}])
+    finally:
+        os.kill(llm, signal.SIGCONT)
+    assert reply.metadata["status"] == "degraded" and reply.metadata["failed_agents"] == "writer"
+    writer = next(run for run in reply.model_extra["agent_trace"] if run["agent"] == "writer")
+    assert "deadline" in writer["error"]
+    assert "could not answer" in reply.choices[0].message.content
+    answer_ok(stack)
+
+
+def test_an_llm_that_is_down_fails_fast_with_a_clear_error_in_the_trace(stack):
+    rpc = stack.rpc()
+    rpc.stopProcess("llm")
+    try:
+        reply = client(stack, 60).chat.completions.create(model="chorus", messages=[{"role": "user", "content": "hello"}])
+    finally:
+        rpc.startProcess("llm")
+        stack.wait_ready("llm")
+    writer = next(run for run in reply.model_extra["agent_trace"] if run["agent"] == "writer")
+    assert writer["status"] == "failed"
+    assert f"LLM at http://127.0.0.1:{stack.ports['llm']}/v1 is unreachable" in writer["error"], writer["error"]
+    answer_ok(stack)
+
+
+def test_a_supervisor_that_is_down_gives_a_503(stack):
+    rpc = stack.rpc()
+    rpc.stopProcess("supervisor")
+    try:
+        refused = httpx.post(stack.base_url + "/chat/completions", timeout=60,
+                             json={"model": "chorus", "messages": [{"role": "user", "content": "hello"}]})
+    finally:
+        rpc.startProcess("supervisor")
+        stack.wait_ready("supervisor")
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "team_unavailable"
+    assert refused.headers["x-should-retry"] == "false"
+
+
+# --- Redis killed in the middle of a load -------------------------------------------------------
+def test_redis_killed_mid_load_loses_no_completed_turn_and_half_writes_nothing(stack):
+    outcomes: list[tuple[str, int, dict]] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(timeout=60) as http:
+            while not stop.is_set():
+                conversation = f"load-{uuid.uuid4().hex[:12]}"
+                reply = http.post(stack.base_url + "/chat/completions", json={
+                    "model": "chorus-analyst", "conversation_id": conversation,
+                    "messages": [{"role": "user", "content": "What is 17 * 23?"}]})
+                outcomes.append((conversation, reply.status_code, reply.json()))
+
+    def completed() -> int:
+        return sum(1 for _, status, _ in outcomes if status == 200)
+
+    workers = [threading.Thread(target=load) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    rpc = stack.rpc()
+    try:
+        while completed() < 20:
+            time.sleep(0.05)
+        os.kill(stack.pid("redis"), signal.SIGKILL)  # no shutdown: what was acknowledged must be on disk
+        try:
+            rpc.stopProcess("redis")  # keep it down (supervisord may already have restarted it)
+        except xmlrpc.client.Fault:
+            pass  # it was not running: it is down
+        outage = [httpx.post(stack.base_url + "/chat/completions", timeout=60, json={
+            "model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 2 + 2?"}]})
+            for _ in range(3)]
+        rpc.startProcess("redis")
+        stack.wait_ready("gateway")
+        mark = completed()
+        while completed() < mark + 20:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(120)
+        if rpc.getProcessInfo("redis")["statename"] != "RUNNING":
+            rpc.startProcess("redis")
+    assert all(r.status_code == 503 and r.json()["error"]["code"] == "conversation_store_unavailable" for r in outage)
+    statuses = {status for _, status, _ in outcomes}
+    assert statuses <= {200, 503}, statuses
+    with httpx.Client(timeout=30) as http:
+        for conversation, status, _ in outcomes:
+            stored = http.get(f"{stack.base_url}/conversations/{conversation}")
+            if status == 200:  # acknowledged: it is there, once
+                assert stored.status_code == 200, conversation
+                assert [m["role"] for m in stored.json()["messages"]] == ["user", "assistant"], conversation
+            else:  # refused: absent, or whole
+                assert stored.status_code == 404 or len(stored.json()["messages"]) == 2, conversation
+
+
+# --- clients that hang up -----------------------------------------------------------------------
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "non-streaming"])
+def test_a_client_that_hangs_up_stops_the_local_llm_within_a_second_and_a_half(stack, streaming):
+    llm = stack.pid("llm")
+    wait_idle(llm)
+    body = {"model": "chorus", "messages": [LONG_STORY], "max_tokens": 1500, "temperature": 1.3, "stream": streaming}
+    if streaming:
+        with httpx.stream("POST", stack.base_url + "/chat/completions", json=body, timeout=60) as response:
+            for line in response.iter_lines():  # hang up at the first words of the answer
+                if line.startswith("data: ") and '"content":"' in line:
+                    break
+    else:
+        with pytest.raises(httpx.ReadTimeout):  # the client gives up waiting, mid-generation
+            httpx.post(stack.base_url + "/chat/completions", json=body, timeout=4)
+    time.sleep(1.5)
+    after = cpu_used(llm, 1.0)
+    assert after < 0.1, f"the LLM used {after:.2f}s of CPU in the second after the first 1.5 s"
+
+
+def test_the_llm_really_generates_for_long_when_nobody_hangs_up(stack):
+    """The check above can fail: left alone, this request keeps the LLM busy past 2.5 s."""
+    llm = stack.pid("llm")
+    wait_idle(llm)
+    body = {"model": "chorus", "messages": [LONG_STORY], "max_tokens": 1500, "temperature": 1.3, "stream": True}
+    with httpx.stream("POST", stack.base_url + "/chat/completions", json=body, timeout=120) as response:
+        lines = response.iter_lines()
+        for line in lines:
+            if line.startswith("data: ") and '"content":"' in line:
+                break
+        time.sleep(1.5)
+        busy = cpu_used(llm, 1.0)
+        for _ in lines:
+            pass
+    assert busy > 0.3, busy
+
+
+# --- SIGTERM in the middle of a stream ----------------------------------------------------------
+@pytest.mark.parametrize("server", ["gateway", "supervisor"])
+def test_sigterm_during_a_stream_lets_the_stream_finish(stack, server):
+    pid = stack.pid(server)
+    body = {"model": "chorus", "messages": [LONG_STORY], "max_tokens": 200, "temperature": 1.3, "stream": True}
+    chunks, done, terminated = [], False, False
+    with httpx.stream("POST", stack.base_url + "/chat/completions", json=body, timeout=120) as response:
+        for line in response.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            if line == "data: [DONE]":
+                done = True
+                continue
+            chunks.append(json.loads(line[6:]))
+            if not terminated and chunks[-1].get("choices") and chunks[-1]["choices"][0]["delta"].get("content"):
+                os.kill(pid, signal.SIGTERM)  # mid-answer
+                terminated = True
+    assert terminated and done
+    assert not any("error" in chunk for chunk in chunks), [c for c in chunks if "error" in c]
+    finishes = [c["choices"][0]["finish_reason"] for c in chunks if c.get("choices") and c["choices"][0]["finish_reason"]]
+    assert finishes in (["length"], ["stop"])
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices"))
+    assert len(text) > 100
+    for _ in range(600):  # the old process exits once its stream is done (supervisord starts a new one)
+        if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"{server} did not exit after SIGTERM")
+    stack.wait_ready(server)
+    stack.wait_ready("gateway")
