@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(200_000, ge=1)  # characters in one message
     max_output_tokens: int = Field(4096, ge=1)  # the largest max_tokens a request may ask for
     max_choices: int = Field(8, ge=1, le=128)  # the largest n
-    max_concurrent_requests_per_key: int = Field(64, ge=1)  # per gateway replica
+    max_concurrent_requests_per_key: int = Field(1024, ge=1)  # per gateway replica; a chatbot backend is one key
     rate_limit_requests_per_minute: int | None = Field(None, ge=1)  # per key, shared in Redis; unset: off
     rate_limit_tokens_per_minute: int | None = Field(None, ge=1)  # per key, shared in Redis; unset: off
     embeddings_base_url: str = ""

@@ -43,10 +43,13 @@ class ConversationStore:
 
     @classmethod
     def from_url(cls, url: str, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000) -> ConversationStore:
-        client = redis.Redis.from_url(
+        # A blocking pool: at its size, a request waits for a connection instead of failing
+        # (a fixed pool raises MaxConnectionsError under a thousand concurrent streams).
+        pool = redis.BlockingConnectionPool.from_url(
             url, socket_timeout=3, socket_connect_timeout=2, health_check_interval=30,
-            max_connections=256,
+            max_connections=256, timeout=5,
         )
+        client = redis.Redis(connection_pool=pool)
         return cls(client, ttl_seconds, max_messages, max_bytes)
 
     async def ping(self) -> None:
@@ -128,7 +131,7 @@ class ConversationStore:
             raise unavailable(error) from error
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await self.redis.aclose(close_connection_pool=True)
 
 
 class StoreUnavailable(Exception):

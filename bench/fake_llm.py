@@ -1,0 +1,81 @@
+"""A fake OpenAI-compatible LLM for load tests and benchmarks: it answers at once, or streams a set
+number of tokens a set time apart, so that what is measured is Chorus and not a model.
+
+    python -m bench.fake_llm --port 18180 --tokens 20 --delay 0.05
+
+It serves `GET /v1/models` and `POST /v1/chat/completions` (streamed or whole, with usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+MODEL = "fake-llm"
+# words without digits: Chorus checks every number in an answer, and these are not claims
+WORDS = ("the team looked into it and this is what it found for you in plain words here today at last "
+         "with care").split()
+
+
+def create_app(tokens: int, delay: float) -> FastAPI:
+    app = FastAPI(title="fake LLM")
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models() -> dict:
+        return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "bench"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):
+        body = await request.json()
+        count = min(tokens, body.get("max_tokens") or tokens)
+        words = [WORDS[i % len(WORDS)] + " " for i in range(count)]
+        ident, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
+        usage = {"prompt_tokens": 10, "completion_tokens": count, "total_tokens": 10 + count}
+        if not body.get("stream"):
+            await asyncio.sleep(delay * count)
+            return {"id": ident, "object": "chat.completion", "created": created, "model": MODEL, "usage": usage,
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "".join(words)}}]}
+
+        def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+            return "data: " + json.dumps({"id": ident, "object": "chat.completion.chunk", "created": created,
+                                          "model": MODEL, "choices": [{"index": 0, "delta": delta,
+                                                                       "finish_reason": finish}], **extra}) + "\n\n"
+
+        async def stream():
+            yield chunk({"role": "assistant", "content": ""})
+            for word in words:
+                if delay:
+                    await asyncio.sleep(delay)
+                yield chunk({"content": word})
+            yield chunk({}, "stop", usage=usage)
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.fake_llm", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tokens", type=int, default=20, help="tokens in each answer")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
+    args = parser.parse_args()
+    uvicorn.run(create_app(args.tokens, args.delay), host="127.0.0.1", port=args.port, log_level="warning",
+                loop="uvloop", http="httptools", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
