@@ -19,9 +19,23 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 MODEL = "fake-llm"
-# words without digits: Chorus checks every number in an answer, and these are not claims
-WORDS = ("the team looked into it and this is what it found for you in plain words here today at last "
-         "with care").split()
+SENTENCE_WORDS = 8
+
+
+def word(i: int) -> str:
+    """The i-th word of every answer: distinct, and without digits (Chorus checks every number in an
+    answer, and drops repeated sentences); every eighth ends a sentence, so answers stream by sentence."""
+    letters = ""
+    while True:
+        i, rest = divmod(i, 26)
+        letters = chr(ord("a") + rest) + letters
+        if not i:
+            break
+    return "w" + letters
+
+
+def token_text(i: int) -> str:
+    return word(i) + ("." if (i + 1) % SENTENCE_WORDS == 0 else "") + " "
 
 
 def create_app(tokens: int, delay: float) -> FastAPI:
@@ -39,7 +53,7 @@ def create_app(tokens: int, delay: float) -> FastAPI:
     async def chat(request: Request):
         body = await request.json()
         count = min(tokens, body.get("max_tokens") or tokens)
-        words = [WORDS[i % len(WORDS)] + " " for i in range(count)]
+        words = [token_text(i) for i in range(count)]
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
         usage = {"prompt_tokens": 10, "completion_tokens": count, "total_tokens": 10 + count}
         if not body.get("stream"):

@@ -6,35 +6,44 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bench.fake_llm import word
 from tests.helpers import ROOT, Stack, stack_ports
 
 CONVERSATIONS = 200
 QUESTION = "Research what the docs say about Redis and compute the growth from 120 to 150."
 
 
-@pytest.fixture(scope="module")
-def fake_llm_stack():
-    ports = stack_ports(18200)
-    llm_port = ports.pop("llm")
+@contextmanager
+def stack_on_a_fake_llm(base_port: int, tokens: int, delay: float):
+    """A whole Chorus system (its own ports, Redis and folders) whose agents call the fake LLM."""
+    ports = stack_ports(base_port)
+    llm_port = ports["llm"]
     fake = subprocess.Popen([sys.executable, "-m", "bench.fake_llm", "--port", str(llm_port),
-                             "--tokens", "20", "--delay", "0.05"], cwd=ROOT)
-    root = Path(tempfile.mkdtemp(prefix="chorus-load-"))
-    system = Stack(root, {**ports, "llm": llm_port}, extra_env={
+                             "--tokens", str(tokens), "--delay", str(delay)], cwd=ROOT)
+    system = Stack(Path(tempfile.mkdtemp(prefix="chorus-load-")), ports, extra_env={
         "LLM_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "LLM_MODEL": "fake-llm", "EMBEDDED_LLM": "off"})
     try:
         started = system.run("up", check=False)
         if started.returncode != 0:
-            pytest.fail(f"the load stack did not start:\n{started.stdout}\n{started.stderr}")
+            pytest.fail(f"the stack did not start:\n{started.stdout}\n{started.stderr}")
         yield system
     finally:
         system.run("down", check=False)
         fake.terminate()
         fake.wait(30)
+
+
+@pytest.fixture(scope="module")
+def fake_llm_stack():
+    with stack_on_a_fake_llm(18200, tokens=20, delay=0.05) as system:
+        yield system
 
 
 async def converse(http: httpx.AsyncClient, base_url: str, index: int) -> tuple[str, str, list[dict]]:
@@ -66,7 +75,7 @@ def test_200_concurrent_streaming_conversations_have_no_errors_and_each_turn_is_
     for conversation, text, chunks in outcomes:
         assert chunks[-1] == {"done": True}, conversation
         assert not any("error" in chunk for chunk in chunks), conversation
-        assert "25%" in text and "here today at last" in text, (conversation, text)  # computed, and all 20 words
+        assert "25%" in text and word(19) in text, (conversation, text)  # computed, and the LLM's last word
     with httpx.Client(base_url=fake_llm_stack.base_url, timeout=30) as http:
         for conversation, text, _ in outcomes:
             stored = http.get(f"/conversations/{conversation}").json()["messages"]
@@ -75,3 +84,27 @@ def test_200_concurrent_streaming_conversations_have_no_errors_and_each_turn_is_
         metrics = http.get(fake_llm_stack.url("gateway") + "/metrics").text
     assert 'chorus_active_streams{process="gateway"} 0.0' in metrics
     assert f'route="/chat/completions",status="200"}} {CONVERSATIONS}.0' in metrics  # one template, with or without /v1
+
+
+def test_make_down_during_a_stream_lets_the_stream_finish():
+    """`make down` stops the gateway first and gives its streams their grace."""
+    with stack_on_a_fake_llm(18300, tokens=120, delay=0.05) as system:  # a 6-second answer
+        text, done, stopped = [], False, []
+        down = threading.Thread(target=lambda: stopped.append(system.run("down", check=False)))
+        with httpx.stream("POST", system.base_url + "/chat/completions", timeout=120, json={
+                "model": "chorus", "stream": True, "messages": [{"role": "user", "content": "hello"}]}) as response:
+            for line in response.iter_lines():
+                if line == "data: [DONE]":
+                    done = True
+                elif line.startswith("data: "):
+                    chunk = json.loads(line[6:])
+                    assert "error" not in chunk, chunk
+                    delta = chunk["choices"][0]["delta"].get("content") if chunk.get("choices") else None
+                    if delta:
+                        text.append(delta)
+                        if not down.is_alive() and not stopped:
+                            down.start()  # at the first words of the answer
+        down.join(120)
+        assert stopped and stopped[0].returncode == 0 and "Chorus stopped." in stopped[0].stdout
+        assert done and word(119) in "".join(text)  # the whole answer came, then [DONE]
+        assert system.run("status", check=False).returncode == 1  # nothing left running
