@@ -248,15 +248,14 @@ def pieces(text: str, size: int = 16) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)]
 
 
-async def within(events: AsyncIterator[TaskEvent], deadline: float | None) -> AsyncIterator[TaskEvent]:
+async def within(events: AsyncIterator[TaskEvent], deadline: float) -> AsyncIterator[TaskEvent]:
     """The events, until the deadline (Unix time): then AgentCallError, and the source is closed.
 
     Each wait is bounded by the time left, so keep-alive pings from below cannot stretch it."""
     try:
         while True:
-            left = None if deadline is None else deadline - time.time()
             try:
-                async with asyncio.timeout(None if left is None else max(left, 0.0)):
+                async with asyncio.timeout(max(deadline - time.time(), 0.0)):
                     event = await anext(events)
             except StopAsyncIteration:
                 return
@@ -270,17 +269,13 @@ async def within(events: AsyncIterator[TaskEvent], deadline: float | None) -> As
 class TaskStream:
     """A task's events up to its one result: iterate for the events before it, then read `result`.
 
-    Stopping at the result, turning an error event or a missing result into AgentCallError, and
-    keeping to the deadline, is what every reader of a task needs; it is written here once.
+    Stopping at the result, and turning an error event or a missing result into AgentCallError, is
+    what every reader of a task needs; it is written here once.
     """
 
-    def __init__(self, events: AsyncIterator[TaskEvent], deadline: float | None = None):
-        self.events = within(events, deadline) if deadline is not None else events
+    def __init__(self, events: AsyncIterator[TaskEvent]):
+        self.events = events
         self.result: TaskResult | None = None
-
-    def all(self) -> AsyncIterator[TaskEvent]:
-        """Every event, the result included, within the deadline."""
-        return self.events
 
     async def __aiter__(self) -> AsyncIterator[TaskEvent]:
         async for event in self.events:

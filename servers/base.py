@@ -27,6 +27,7 @@ from orchestration.protocol import (
     TaskEvent,
     TaskRequest,
     TaskStream,
+    within,
 )
 from servers.access import InternalOnly
 from servers.cancellation import CancelOnDisconnect
@@ -135,7 +136,7 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
         conversation_id_var.set(task.conversation_id or "-")
         log.info("task %s started", task.task_id)
         log.debug("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
-        events = TaskStream(_timed(run(request.app, task), task), deadline=task.deadline).all()
+        events = within(_timed(run(request.app, task), task), task.deadline)
         if task.stream:
             return EventSourceResponse(_sse(events, task, process), ping=15)
         try:

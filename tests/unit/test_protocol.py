@@ -15,6 +15,7 @@ from orchestration.protocol import (
     TaskRequest,
     TaskResult,
     token,
+    within,
 )
 from tests.helpers import ServerThread, free_port
 
@@ -157,3 +158,22 @@ async def test_a_malformed_reply_is_an_agent_failure_not_a_crash():
             with pytest.raises(AgentCallError, match="malformed"):
                 async for _ in client.stream(server.url, TaskRequest(instruction="x")):
                     pass
+
+
+async def test_within_ends_a_stream_at_its_deadline_however_often_it_is_pinged_and_closes_the_source():
+    closed = []
+
+    async def pinging_forever():
+        try:
+            while True:  # like a server whose keep-alive pings reset any per-read timeout
+                yield token(" ")
+                await asyncio.sleep(0.01)
+        finally:
+            closed.append(True)
+
+    seen = []
+    with pytest.raises(AgentCallError) as caught:
+        async for event in within(pinging_forever(), time.time() + 0.3):
+            seen.append(event)
+    assert caught.value.deadline and not caught.value.retryable
+    assert seen and closed == [True]
