@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-import openai
 from langchain_openai import ChatOpenAI
 
+from agents.llm import LLMClock, ProseStream
 from config import Settings
 from orchestration.protocol import (
-    AgentCallError,
     AgentName,
     EventType,
     Finding,
@@ -37,7 +36,7 @@ from orchestration.protocol import (
     token,
 )
 from agents.structured import StructuredReply
-from orchestration.tokens import count_message_tokens, count_tokens
+from orchestration.tokens import count_message_tokens, count_tokens, counting
 
 
 @dataclass
@@ -70,9 +69,10 @@ class Agent(ABC):
     name: AgentName
     system_prompt: str
 
-    def __init__(self, settings: Settings, llm: ChatOpenAI):
+    def __init__(self, settings: Settings, llm: ChatOpenAI, prose: ProseStream):
         self.settings = settings
-        self.llm = llm
+        self.llm = llm  # replies that are JSON or a function call
+        self.prose = prose  # replies in prose, streamed
 
     async def start(self) -> None:
         """Load what the agent needs before it serves (an index, a file); default nothing."""
@@ -128,9 +128,11 @@ class Agent(ABC):
         t0 = time.perf_counter()
         count = task.params.n or 1
         replies = [_Reply(index=i) for i in range(count)]
+        structured_since = time.perf_counter()
         structured = await self.structured_reply(task, gathered)
         if structured is not None:
             others = await asyncio.gather(*(self.structured_reply(task, gathered) for _ in replies[1:]))
+            replies[0].clock.waited = time.perf_counter() - structured_since  # all of it is the LLM's
             sources = [self._structured(s, r) for s, r in zip([structured, *others], replies)]
             detail, status = structured.detail, "ok"
             gathered.data["grounding"] = "not checked: the reply is JSON or a function call"
@@ -145,7 +147,7 @@ class Agent(ABC):
 
         first = replies[0]
         outputs = ["".join(r.parts) for r in replies]
-        usage = await asyncio.to_thread(self._usage, first.messages, "".join(outputs))
+        usage = await self._usage(replies, outputs)
         several = count > 1 or bool(task.params.logprobs)
         yield TaskEvent(
             type=EventType.result,
@@ -157,6 +159,7 @@ class Agent(ABC):
                 sources=gathered.sources,
                 usage=usage,
                 duration_ms=_ms(started),
+                llm_ms=round(max(r.clock.waited for r in replies) * 1000, 1),  # the choices run side by side
                 steps=steps,
                 finish_reason=first.finish_reason,
                 tool_calls=first.tool_calls,
@@ -186,10 +189,10 @@ class Agent(ABC):
         reply.messages = self.messages(task, gathered) if not gathered.complete else []
         check = self.output_check(task, gathered) if reply.messages else None
         if reply.messages:
-            async for chunk in self._llm_stream(reply.messages, task):
-                text = chunk.content if isinstance(chunk.content, str) else ""
-                metadata = chunk.response_metadata or {}
-                logprobs = (metadata.get("logprobs") or {}).get("content") or []
+            async for delta in self.prose.stream(reply.messages, reply.clock, **self.llm_kwargs(task)):
+                text, logprobs = delta.text, delta.logprobs
+                if delta.usage:
+                    reply.usage = delta.usage
                 if check and (text or logprobs):
                     text = check.feed(text, logprobs)
                     logprobs = check.take_logprobs()
@@ -197,7 +200,7 @@ class Agent(ABC):
                     reply.parts.append(text)
                     reply.logprobs += logprobs
                     yield token(text, self.name, index, logprobs or None)
-                if reason := metadata.get("finish_reason"):
+                if reason := delta.finish_reason:
                     reply.finish_reason = "length" if reason == "length" else "stop"
                 if check and check.done:
                     break  # closing the stream stops the generation upstream
@@ -212,21 +215,20 @@ class Agent(ABC):
             reply.parts.append(gathered.footer)
             yield token(gathered.footer, self.name, index)
 
-    async def _llm_stream(self, messages: list[BaseMessage], task: TaskRequest):
-        """The LLM's chunks; an LLM that cannot be reached or refuses is named in a clear error."""
-        try:
-            async for chunk in self.llm.astream(messages, **self.llm_kwargs(task)):
-                yield chunk
-        except openai.APIConnectionError as error:  # refused, reset or timed out: no retry (one layer)
-            raise AgentCallError(f"the {self.name}'s LLM at {self.llm.openai_api_base} is unreachable: "
-                                 f"{type(error).__name__}: {error}") from error
-        except openai.APIStatusError as error:
-            raise AgentCallError(f"the {self.name}'s LLM at {self.llm.openai_api_base} answered "
-                                 f"HTTP {error.status_code}: {str(error)[:200]}") from error
+    async def _usage(self, replies: list[_Reply], outputs: list[str]) -> Usage:
+        """The tokens the LLM says it used; counted with tiktoken when it does not say."""
+        reported = [r.usage for r in replies if r.usage]
+        if reported and len(reported) == len(replies):
+            prompt = reported[0].get("prompt_tokens", 0)  # the choices share one prompt
+            completion = sum(u.get("completion_tokens", 0) for u in reported)
+            return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+        messages, output = replies[0].messages, "".join(outputs)
+        return await counting(lambda: self._count(messages, output),
+                              sum(len(str(m.content)) for m in messages) + len(output))
 
-    def _usage(self, messages: list[BaseMessage], output: str) -> Usage:
+    def _count(self, messages: list[BaseMessage], output: str) -> Usage:
         model = self.llm.model_name
-        prompt = count_message_tokens([(m.type, str(m.content)) for m in messages], model)
+        prompt = count_message_tokens([(m.type, str(m.content)) for m in messages], model) if messages else 0
         completion = count_tokens(output, model)
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
 
@@ -241,6 +243,8 @@ class _Reply:
     finish_reason: str = "stop"
     tool_calls: list[ToolCall] = field(default_factory=list)
     messages: list[BaseMessage] = field(default_factory=list)
+    clock: LLMClock = field(default_factory=LLMClock)
+    usage: dict[str, int] | None = None  # as the LLM reported it
 
 
 async def merge(sources: list[AsyncIterator[TaskEvent]]) -> AsyncIterator[TaskEvent]:

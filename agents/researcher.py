@@ -22,8 +22,8 @@ class Researcher(Agent):
         "sentences. Cite passages by their number, like [1]. Use only the passages."
     )
 
-    def __init__(self, settings, llm, web: WebSearch | None = None):
-        super().__init__(settings, llm)
+    def __init__(self, settings, llm, prose, web: WebSearch | None = None):
+        super().__init__(settings, llm, prose)
         self.web = web
         self.knowledge = KnowledgeBase([])
 

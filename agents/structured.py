@@ -18,6 +18,8 @@ import jsonschema
 from langchain_core.messages import BaseMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
+from agents.llm import as_openai_message
+
 from orchestration.protocol import Message, TaskRequest, ToolCall
 
 ATTEMPTS = 2  # one retry, warmer
@@ -180,7 +182,7 @@ async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[B
                             request_format: dict[str, Any], schema: dict[str, Any], max_tokens: int) -> str:
     """The LLM's JSON under the format, validated against the schema; asked twice at most (the
     second time warmer, since the same greedy decoding would fail the same way)."""
-    payload = [_as_openai_message(m) for m in messages]
+    payload = [as_openai_message(m) for m in messages]
     params = task.params.llm_kwargs()
     temperature = params.get("temperature", llm.temperature or 0)
     problem = "no reply"
@@ -225,8 +227,3 @@ def _valid(value: Any, schema: dict[str, Any]) -> bool:
     except jsonschema.ValidationError:
         return False
     return True
-
-
-def _as_openai_message(message: BaseMessage) -> dict[str, str]:
-    role = {"system": "system", "human": "user", "ai": "assistant"}.get(message.type, "user")
-    return {"role": role, "content": str(message.content)}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from config import Settings
 from evals import grounding, routing, tool_choice
-from tests.helpers import Stack, stack_ports  # the launcher the system tests use
+from runtime.isolated import Stack, stack_ports
 
 EVAL_PORTS_BASE = 19000
 

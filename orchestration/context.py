@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from contextvars import ContextVar
 
@@ -54,7 +55,10 @@ def configure_logging(process: str, level: str, log_format: str = "json") -> Non
 
 
 class RequestContextMiddleware:
-    """Pure ASGI middleware (no response buffering): take or make x-request-id, echo it back."""
+    """Pure ASGI middleware (no response buffering): take or make x-request-id and echo it back, and
+    say what this server added to the request's time (x-chorus-overhead-ms: the time until the
+    response starts, less the time spent waiting on LLMs, which a handler puts in the request's
+    state as llm_ms). A stream's headers leave before its answer: its figure is the time to start."""
 
     def __init__(self, app):
         self.app = app
@@ -62,17 +66,26 @@ class RequestContextMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode() or f"req-{uuid.uuid4().hex[:16]}"
+        started = time.perf_counter()
+        request_id, conversation_id = None, b"-"
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode()
+            elif name == b"x-conversation-id":
+                conversation_id = value
+        request_id = request_id or f"req-{uuid.uuid4().hex[:16]}"
         request_id_var.set(request_id)
-        conversation_id_var.set(headers.get(b"x-conversation-id", b"-").decode())
-        scope.setdefault("state", {})["request_id"] = request_id
+        conversation_id_var.set(conversation_id.decode())
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
-                names = {name.lower() for name, _ in message.get("headers", [])}
-                if b"x-request-id" not in names:
-                    message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                overhead = (time.perf_counter() - started) * 1000 - state.get("llm_ms", 0.0)
+                headers.append((b"x-chorus-overhead-ms", f"{max(overhead, 0.0):.1f}".encode()))
             await send(message)
 
         await self.app(scope, receive, send_with_id)

@@ -148,6 +148,7 @@ class AgentRun(BaseModel):
     agent: AgentName
     status: Literal["ok", "failed"]
     duration_ms: float
+    llm_ms: float = 0.0  # of which waiting on its LLM
     usage: Usage = Field(default_factory=Usage)
     iteration: int = 1
     error: str | None = None
@@ -172,6 +173,7 @@ class TaskResult(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     duration_ms: float = 0.0
+    llm_ms: float = Field(0.0, description="Of the duration, the time spent waiting on LLMs, on the critical path")
     steps: list[Step] = Field(default_factory=list)
     trace: list[AgentRun] = Field(default_factory=list, description="Supervisor only")
     iterations: int = 0
@@ -233,9 +235,9 @@ class TaskEvent(BaseModel):
         kind = EventType(event)
         return cls(type=kind, data=EVENT_MODELS[kind].model_validate_json(data))
 
-    def to_sse(self) -> dict[str, str]:
-        """The keyword arguments of sse_starlette's ServerSentEvent."""
-        return {"event": self.type.value, "data": self.data.model_dump_json()}
+    def to_sse(self) -> bytes:
+        """The event on the wire: one server-sent event."""
+        return b"event: " + self.type.value.encode() + b"\ndata: " + self.data.model_dump_json().encode() + b"\n\n"
 
 
 def token(delta: str, agent: str | None = None, index: int = 0,

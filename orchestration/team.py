@@ -62,6 +62,7 @@ class TeamState(TypedDict, total=False):
     findings: Annotated[dict[str, Finding], _merge]
     trace: Annotated[list[AgentRun], operator.add]
     steps: Annotated[list[Step], operator.add]
+    llm_ms: Annotated[float, operator.add]  # waiting on LLMs, on the critical path
     iteration: int
     result: TaskResult
 
@@ -91,7 +92,7 @@ class Team:
     async def events(self, task: TaskRequest) -> AsyncIterator[TaskEvent]:
         """Run the graph for one request; its events as they happen, then the result."""
         final: dict[str, Any] = {}
-        initial: TeamState = {"task": task, "findings": {}, "trace": [], "steps": [], "iteration": 0}
+        initial: TeamState = {"task": task, "findings": {}, "trace": [], "steps": [], "llm_ms": 0.0, "iteration": 0}
         async for mode, chunk in in_own_task(self.graph.astream(initial, stream_mode=["custom", "values"])):
             if mode == "custom":
                 yield chunk
@@ -114,7 +115,8 @@ class Team:
         step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0), agents=list(plan.team),
                     detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}")
         emit(TaskEvent(type=EventType.step_finished, data=step))
-        return {"plan": plan, "pending": list(plan.agents), "steps": [step]}
+        return {"plan": plan, "pending": list(plan.agents), "steps": [step],
+                "llm_ms": step.duration_ms if plan.planner == "llm" else 0.0}
 
     async def delegate(self, state: TeamState) -> dict:
         iteration = state["iteration"] + 1
@@ -125,6 +127,7 @@ class Team:
         return {
             "findings": {finding.agent: finding for finding, _ in outcomes},
             "trace": [run for _, run in outcomes],
+            "llm_ms": max((run.llm_ms for _, run in outcomes), default=0.0),  # the workers run side by side
             "iteration": iteration,
             "pending": [],
         }
@@ -178,7 +181,7 @@ class Team:
             emit(token(notice, "supervisor"))
         run = AgentRun(
             agent="writer", status="ok" if result else "failed", duration_ms=_ms(t0),
-            usage=result.usage if result else Usage(),
+            usage=result.usage if result else Usage(), llm_ms=result.llm_ms if result else 0.0,
             iteration=state["iteration"] + 1, error=None if result else error,
         )
         trace = [*state["trace"], run]
@@ -198,6 +201,7 @@ class Team:
                 sources=[s for f in findings for s in f.sources],
                 usage=sum((r.usage for r in trace), Usage()),
                 duration_ms=0.0,  # set by the task route, which sees the whole request
+                llm_ms=round(state["llm_ms"] + run.llm_ms, 1),
                 steps=[*state["steps"], *(result.steps if result else [])],
                 trace=trace,
                 iterations=state["iteration"],
@@ -237,7 +241,7 @@ class Team:
         emit(TaskEvent(type=EventType.step_finished, data=Step(agent=agent, name="task", duration_ms=_ms(t0))))
         finding = Finding(agent=agent, status="ok", output=result.output, data=result.data, sources=result.sources)
         return finding, AgentRun(agent=agent, status="ok", duration_ms=_ms(t0), usage=result.usage,
-                                 iteration=iteration)
+                                 llm_ms=result.llm_ms, iteration=iteration)
 
     def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None) -> None:
         """The call's outcome: into the agent's circuit and the metrics."""

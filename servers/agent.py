@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from agents.analyst import Analyst
 from agents.base import Agent
-from agents.llm import make_chat_model
+from agents.llm import ProseStream, make_chat_model
 from agents.researcher import Researcher
 from agents.web_search import WebSearch
 from agents.writer import Writer
@@ -17,11 +17,12 @@ from servers.base import add_task_route, check_http, create_server, internal_doo
 
 def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
     llm = make_chat_model(settings, name, app.state.http)
+    prose = ProseStream(settings, name, app.state.http)
     if name == "researcher":
-        return Researcher(settings, llm, WebSearch(settings, app.state.http))
+        return Researcher(settings, llm, prose, WebSearch(settings, app.state.http))
     if name == "analyst":
-        return Analyst(settings, llm)
-    return Writer(settings, llm)
+        return Analyst(settings, llm, prose)
+    return Writer(settings, llm, prose)
 
 
 def create_app(name: AgentName, settings: Settings) -> FastAPI:

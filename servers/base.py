@@ -4,6 +4,8 @@ pooled HTTP client, /health, /ready and the task route."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -11,9 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from sse_starlette.sse import AppStatus
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.middleware import Middleware
 
 from config import Settings
@@ -38,10 +38,8 @@ log = logging.getLogger(__name__)
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]  # raises when the dependency is not there
 ReadinessReport = Callable[[FastAPI], dict[str, Any]]  # more to say in /ready, without failing it
 READY_CHECK_TIMEOUT = 2.0
-
-# On SIGTERM, sse-starlette would end every open stream at once; uvicorn's graceful shutdown
-# (SHUTDOWN_GRACE_SECONDS) lets them finish instead, and cancels what is left after it.
-AppStatus.disable_automatic_graceful_drain()
+PING_SECONDS = 15.0  # a comment line keeps a silent stream alive through proxies with idle timeouts
+QUEUED_EVENTS = 256  # a stream's events waiting for a slow reader; then the producer waits
 
 
 def internal_door(settings: Settings, process: str) -> list[Middleware]:
@@ -69,6 +67,7 @@ def create_server(
         app.state.http = make_http_client()
         if on_start:
             await on_start(app)
+        gc.freeze()  # what start-up built lives as long as the process: the collector skips it from now on
         try:
             yield
         finally:
@@ -134,15 +133,17 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
     async def run_task(task: TaskRequest, request: Request):
         request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
-        log.info("task %s started", task.task_id)
-        log.debug("task %s: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
+        log.debug("task %s started: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
         events = within(_timed(run(request.app, task), task), task.deadline)
         if task.stream:
-            return EventSourceResponse(_sse(events, task, process), ping=15)
+            return StreamingResponse(_sse(events, task, process), media_type="text/event-stream",
+                                     headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            return await TaskStream(events).drain()
+            result = await TaskStream(events).drain()
         except AgentCallError as error:
             return JSONResponse(ErrorInfo(message=str(error), agent=process).model_dump(), status_code=500)
+        request.state.llm_ms = result.llm_ms
+        return Response(result.model_dump_json(), media_type="application/json")
 
 
 async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest) -> AsyncIterator[TaskEvent]:
@@ -154,11 +155,43 @@ async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest) -> AsyncIt
         yield event
 
 
-async def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str):
+async def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str) -> AsyncIterator[bytes]:
+    """The events as server-sent events. Events that are ready together leave in one write (a burst
+    of tokens costs one send through the middleware and one syscall, not one each); none waits for
+    another. An error is reported to the caller as a typed event, and logged."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUED_EVENTS)
+
+    async def pump() -> None:
+        try:
+            async for event in events:
+                await queue.put(event.to_sse())
+        except Exception as error:
+            log.exception("task %s failed", task.task_id)
+            info = ErrorInfo(message=f"{type(error).__name__}: {error}", agent=process)
+            await queue.put(TaskEvent(type=EventType.error, data=info).to_sse())
+        finally:
+            await queue.put(None)
+
+    pumping = asyncio.create_task(pump())
     try:
-        async for event in events:
-            yield ServerSentEvent(**event.to_sse())
-    except Exception as error:  # reported to the caller as a typed event, and logged
-        log.exception("task %s failed", task.task_id)
-        info = ErrorInfo(message=f"{type(error).__name__}: {error}", agent=process)
-        yield ServerSentEvent(**TaskEvent(type=EventType.error, data=info).to_sse())
+        while True:
+            try:
+                async with asyncio.timeout(PING_SECONDS):
+                    batch = [await queue.get()]
+            except TimeoutError:
+                yield b": ping\n\n"
+                continue
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            ended = batch[-1] is None
+            data = b"".join(part for part in batch if part is not None)
+            if data:
+                yield data
+            if ended:
+                return
+    finally:
+        if not pumping.done():  # the caller left (or this task was cancelled): stop the work below
+            pumping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pumping
+        await events.aclose()

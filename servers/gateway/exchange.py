@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,7 +24,7 @@ from orchestration.protocol import (
     within,
 )
 from orchestration.metrics import TOKENS
-from orchestration.tokens import count_message_tokens, count_tokens
+from orchestration.tokens import count_message_tokens, count_tokens, counting
 from servers.gateway import choices, wire
 from servers.gateway.choices import Lanes
 from servers.gateway.fan_out import fan_out
@@ -104,12 +103,12 @@ class Exchange:
             self.app.state.models.refuse_unavailable_logprobs(self.body.model)
         store, owner = self.app.state.store, self.request.state.owner
         stored = await store.load(self.conversation_id, owner) if self.output.reads_history else []
-        # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop
-        turns = [await asyncio.to_thread(prepare_turn, stored, sent, self.settings.max_context_tokens)
-                 for sent in prompts]
-        self.prompt_tokens = await asyncio.to_thread(
-            lambda: sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
-                        for sent in prompts))
+        # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop when large
+        turns, self.prompt_tokens = await counting(
+            lambda: ([prepare_turn(stored, sent, self.settings.max_context_tokens) for sent in prompts],
+                     sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
+                         for sent in prompts)),
+            sum(len(m.content) for m in stored) + sum(len(m.content) for sent in prompts for m in sent))
         per_prompt = self.body.n or 1
         upstream = within(fan_out([self.app.state.tasks.stream(url, self._task(turn)) for turn in turns], per_prompt),
                           self.deadline)
@@ -125,6 +124,7 @@ class Exchange:
             return StreamingResponse(self._stream(events, turn), media_type="text/event-stream",
                                      headers=headers)
         result = await self._collect(events)
+        self.request.state.llm_ms = result.llm_ms  # the x-chorus-overhead-ms header leaves it out
         answers = result.all_choices()
         for answer in answers:
             self.lanes.settle(answer, streamed=False)
@@ -206,10 +206,10 @@ class Exchange:
                                                   owner=self.request.state.owner, user=self.body.user)
 
     async def _account(self, answers: list[Choice]) -> dict[str, int]:
-        """What the client sent and received, counted with tiktoken (in a thread): the usage block,
+        """What the client sent and received, counted with tiktoken: the usage block,
         the token metrics, and the key's token rate."""
         text = [a.output for a in answers] + [c.arguments for a in answers for c in a.tool_calls]
-        completion = await asyncio.to_thread(lambda: sum(count_tokens(t, self.body.model) for t in text))
+        completion = await counting(lambda: sum(count_tokens(t, self.body.model) for t in text), sum(map(len, text)))
         TOKENS.labels("prompt").inc(self.prompt_tokens)
         TOKENS.labels("completion").inc(completion)
         await self.app.state.rate_limits.charge(self.request.state.owner, self.prompt_tokens + completion)

@@ -283,6 +283,11 @@ def trace_of(result: TaskResult) -> list[AgentRun]:
                      usage=result.usage, iteration=1)]
 
 
+def overhead_ms(seconds: float, result: TaskResult) -> float:
+    """What Chorus itself added: the whole time, less the time spent waiting on LLMs."""
+    return max(seconds * 1000 - result.llm_ms, 0.0)
+
+
 def metadata_block(result: TaskResult, conversation_id: str, seconds: float) -> dict[str, str]:
     """OpenAI's metadata: a map of strings."""
     trace = trace_of(result)
@@ -291,6 +296,8 @@ def metadata_block(result: TaskResult, conversation_id: str, seconds: float) -> 
     block = {
         "agents_used": ",".join(used),
         "execution_time_seconds": f"{seconds:.3f}",
+        "llm_time_seconds": f"{result.llm_ms / 1000:.3f}",
+        "overhead_ms": f"{overhead_ms(seconds, result):.1f}",
         "iterations": str(max(result.iterations, 1 if trace else 0)),
         "conversation_id": conversation_id,
         "status": result.status if not failed else "degraded",

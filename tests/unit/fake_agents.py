@@ -6,8 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from orchestration.protocol import EventType, TaskEvent, TaskRequest, TaskResult, token
 
@@ -41,11 +40,11 @@ class FakeAgent:
 
             async def events():
                 for word in self.output.split(" "):
-                    yield ServerSentEvent(**token(word + " ", self.name).to_sse())
+                    yield token(word + " ", self.name).to_sse()
                 result.output = " ".join(w for w in self.output.split(" ")) + " "
-                yield ServerSentEvent(**TaskEvent(type=EventType.result, data=result).to_sse())
+                yield TaskEvent(type=EventType.result, data=result).to_sse()
 
-            return EventSourceResponse(events())
+            return StreamingResponse(events(), media_type="text/event-stream")
 
         @app.get("/health")
         async def health():

@@ -20,11 +20,13 @@ from orchestration.protocol import (
 from tests.helpers import ServerThread, free_port
 
 
-def test_events_round_trip_through_sse_fields():
-    result = TaskResult(task_id="t", agent="writer", output="hi", data={"x": 1})
-    for event in [token("hel", "writer"), TaskEvent(type=EventType.result, data=result)]:
-        fields = event.to_sse()
-        assert TaskEvent.parse(fields["event"], fields["data"]) == event
+def test_events_round_trip_through_sse():
+    result = TaskResult(task_id="t", agent="writer", output="hi\nthere", data={"x": 1})
+    for event in [token("hel\n\n", "writer"), TaskEvent(type=EventType.result, data=result)]:
+        wire = event.to_sse().decode()
+        assert wire.endswith("\n\n") and wire.count("\n") == 3  # one event, its newlines escaped
+        kind, data = (line.split(": ", 1)[1] for line in wire.strip().split("\n"))
+        assert TaskEvent.parse(kind, data) == event
 
 
 def test_task_carries_ids_params_and_deadline():
@@ -100,8 +102,7 @@ async def test_stream_is_not_retried_once_output_was_produced():
         calls.append(1)
 
         async def body():
-            fields = token("partial").to_sse()
-            yield f"event: {fields['event']}\ndata: {fields['data']}\n\n".encode()
+            yield token("partial").to_sse()
             await asyncio.sleep(0.05)
             raise RuntimeError("connection dropped mid-stream")
 
