@@ -189,7 +189,7 @@ class Agent(ABC):
         reply.messages = self.messages(task, gathered) if not gathered.complete else []
         check = self.output_check(task, gathered) if reply.messages else None
         if reply.messages:
-            async for delta in self.prose.stream(reply.messages, reply.clock, **self.llm_kwargs(task)):
+            async for delta in self.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
                 text, logprobs = delta.text, delta.logprobs
                 if delta.usage:
                     reply.usage = delta.usage

@@ -72,18 +72,21 @@ class ProseStream:
         self.timeout = httpx.Timeout(llm.timeout, connect=5.0)
         self.http = http
 
-    def body(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> bytes:
+    def body(self, messages: list[BaseMessage], kwargs: dict[str, Any], streamed: bool) -> bytes:
         extra = kwargs.pop("extra_body", None) or {}
-        body = {"model": self.model, "messages": [as_openai_message(m) for m in messages],
-                "stream": True, "stream_options": {"include_usage": True},
+        body = {"model": self.model, "messages": [as_openai_message(m) for m in messages], "stream": streamed,
+                **({"stream_options": {"include_usage": True}} if streamed else {}),
                 **({"temperature": self.temperature} if self.temperature is not None else {}),
                 **kwargs, **extra}
         return orjson.dumps(body)
 
-    async def stream(self, messages: list[BaseMessage], clock: LLMClock, **kwargs) -> AsyncIterator[Delta]:
+    async def stream(self, messages: list[BaseMessage], clock: LLMClock, streamed: bool = True,
+                     **kwargs) -> AsyncIterator[Delta]:
         """The reply's pieces as they come; an LLM that cannot be reached or refuses is named in a clear
-        AgentCallError. The time spent waiting on the LLM is added to `clock`."""
-        request = self.http.build_request("POST", self.url, content=self.body(messages, kwargs),
+        AgentCallError. The time spent waiting on the LLM is added to `clock`. Not `streamed` (nobody
+        reads the reply as it is written), the reply is asked for whole and comes as one piece: the
+        LLM server then sends one response, not a chunk a token."""
+        request = self.http.build_request("POST", self.url, content=self.body(messages, kwargs, streamed),
                                           headers=self.headers, timeout=self.timeout)
         waited_since = time.perf_counter()
         try:
@@ -96,6 +99,17 @@ class ProseStream:
                 text = (await response.aread()).decode(errors="replace")
                 raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} answered "
                                      f"HTTP {response.status_code}: {text[:200]}")
+            if not streamed:
+                try:
+                    whole = await response.aread()
+                except httpx.TransportError as error:
+                    raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} broke off its answer: "
+                                         f"{type(error).__name__}: {error}") from error
+                finally:
+                    clock.waited += time.perf_counter() - waited_since
+                if delta := _delta(orjson.loads(whole), whole=True):
+                    yield delta
+                return
             lines = response.aiter_lines()
             while True:
                 try:
@@ -118,14 +132,15 @@ class ProseStream:
             await response.aclose()  # closing stops the generation upstream
 
 
-def _delta(chunk: dict[str, Any]) -> Delta | None:
+def _delta(chunk: dict[str, Any], whole: bool = False) -> Delta | None:
+    """The first choice of a streamed chunk, or of a whole reply."""
     if "error" in chunk:
         raise AgentCallError(f"the LLM broke off its answer: {str(chunk['error'])[:200]}")
     delta = Delta(usage=chunk.get("usage"))
     for choice in chunk.get("choices") or []:
         if choice.get("index", 0) != 0:
             continue
-        delta.text = (choice.get("delta") or {}).get("content") or ""
+        delta.text = (choice.get("message" if whole else "delta") or {}).get("content") or ""
         delta.logprobs = (choice.get("logprobs") or {}).get("content") or []
         delta.finish_reason = choice.get("finish_reason")
     return delta if delta.text or delta.logprobs or delta.finish_reason or delta.usage else None

@@ -1,12 +1,14 @@
 """Conversations in Redis: one list of messages per conversation id, owned by the key that made it.
 
 The history is kept as the client sees it. A turn is stored in one transaction against the version
-it read (WATCH/MULTI, read again on a conflict), so concurrent turns neither interleave nor
-deduplicate against a stale copy; the history is capped in messages and in bytes.
+it read, so concurrent turns neither interleave nor deduplicate against a stale copy: first in one
+round trip (a script that applies the turn only if the history is still the one the request read),
+else read again under WATCH/MULTI. The history is capped in messages and in bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +28,38 @@ REDIS_FAILURES = (RedisError, OSError, RuntimeError)
 STORE_ATTEMPTS = 8  # a turn that keeps meeting newer versions gives up (StoreUnavailable)
 
 
+# Applies a turn only if the history is still the one read (compared by digest): 1 stored, 0 changed
+# meanwhile, -1 owned by another key. ARGV: digest, owner, ttl, keep, length read, drop, user, items...
+STORE_IF_UNCHANGED = """
+local owner = redis.call('HGET', KEYS[2], 'owner')
+if owner and owner ~= ARGV[2] then return -1 end
+if redis.sha1hex(table.concat(redis.call('LRANGE', KEYS[1], 0, -1), '\\n')) ~= ARGV[1] then return 0 end
+local keep, length, drop = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if keep < length then
+  if keep > 0 then redis.call('LTRIM', KEYS[1], 0, keep - 1) else redis.call('DEL', KEYS[1]) end
+end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 8))
+if drop > 0 then redis.call('LTRIM', KEYS[1], drop, -1) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HSETNX', KEYS[2], 'owner', ARGV[2])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'user', ARGV[7]) end
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+
+@dataclass
+class History:
+    """A conversation as one request read it: its messages, and their stored form."""
+
+    messages: list[Message]
+    raw: list[bytes]
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1(b"\n".join(self.raw)).hexdigest()
+
+
 @dataclass
 class Revision:
     """What the store should hold after a turn: its first `keep` messages, then `fresh`."""
@@ -40,6 +74,7 @@ class ConversationStore:
         self.ttl = ttl_seconds
         self.max_messages = max_messages
         self.max_bytes = max_bytes
+        self.store_if_unchanged = client.register_script(STORE_IF_UNCHANGED)
 
     @classmethod
     def from_url(cls, url: str, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000) -> ConversationStore:
@@ -56,7 +91,9 @@ class ConversationStore:
         await self.redis.ping()
 
     async def load(self, conversation_id: str, owner: str = SHARED_OWNER) -> list[Message]:
-        """The stored history; NotOwned when another key owns the conversation."""
+        return (await self.read(conversation_id, owner)).messages
+
+    async def read(self, conversation_id: str, owner: str = SHARED_OWNER) -> History:
         key = KEY_PREFIX + conversation_id
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -66,14 +103,26 @@ class ConversationStore:
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
         _check_owner(stored_owner, owner, conversation_id)
-        return [Message.model_validate_json(item) for item in raw]
+        return History([Message.model_validate_json(item) for item in raw], raw)
 
     async def store_turn(self, conversation_id: str, revise: Callable[[list[Message]], Revision],
-                         answer: Message, owner: str = SHARED_OWNER, user: str | None = None) -> None:
+                         answer: Message, owner: str = SHARED_OWNER, user: str | None = None,
+                         read: History | None = None) -> None:
         """Store a turn against the history as it is now: `revise` says what of it stays and what
-        is new; the answer follows. One transaction: another turn stored meanwhile makes it read again."""
+        is new; the answer follows. When the history is still `read` (what the request read), in one
+        round trip; else in a transaction that reads it again."""
         key, meta = KEY_PREFIX + conversation_id, KEY_PREFIX + conversation_id + META_SUFFIX
         try:
+            if read is not None:
+                revision = revise(read.messages)
+                added = self._added(revision, answer)
+                drop = self._overflow([item.decode() for item in read.raw[:revision.keep]] + added)
+                stored = await self.store_if_unchanged(keys=[key, meta], args=[
+                    read.digest, owner, self.ttl, revision.keep, len(read.raw), drop, user or "", *added])
+                if stored == -1:
+                    raise NotOwned(conversation_id)
+                if stored == 1:
+                    return
             async with self.redis.pipeline(transaction=True) as pipe:
                 for _ in range(STORE_ATTEMPTS):
                     try:
@@ -82,7 +131,7 @@ class ConversationStore:
                         _check_owner(await pipe.hget(meta, "owner"), owner, conversation_id)
                         current = [Message.model_validate_json(item) for item in raw]
                         revision = revise(current)
-                        added = [m.model_dump_json(exclude_none=True) for m in [*revision.fresh, answer]]
+                        added = self._added(revision, answer)
                         kept = [item.decode() for item in raw[:revision.keep]]
                         drop = self._overflow(kept + added)
                         pipe.multi()
@@ -104,6 +153,10 @@ class ConversationStore:
             raise unavailable(error) from error
         raise StoreUnavailable(f"Conversation '{conversation_id}' kept changing while this turn was stored; "
                                "nothing was stored, try again.")
+
+    @staticmethod
+    def _added(revision: Revision, answer: Message) -> list[str]:
+        return [m.model_dump_json(exclude_none=True) for m in [*revision.fresh, answer]]
 
     def _overflow(self, items: list[str]) -> int:
         """How many of the oldest messages go, for the caps (the newest two always stay)."""

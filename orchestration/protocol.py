@@ -327,6 +327,7 @@ def _raise_for_status(response: httpx.Response, body: bytes) -> None:
         f"HTTP {response.status_code}: {message}",
         status=response.status_code,
         retryable=response.status_code in RETRYABLE_STATUSES,
+        deadline=response.status_code == 504,  # the task route's answer when the deadline passed
     )
 
 
@@ -365,18 +366,20 @@ class TaskClient:
         sent = for_callee(task, stream=False)
         async for attempt in self._retrying():
             with attempt:
-                async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                    try:
+                try:
+                    async with asyncio.timeout(max(task.seconds_left(), 0.001)):
                         response = await self.http.post(
                             base_url + TASKS_PATH,
                             content=sent.model_dump_json(),
                             headers=self._headers(task) | {"content-type": "application/json"},
                             timeout=None,
                         )
-                    except httpx.TransportError as error:
-                        raise _transport_error(error) from error
-                    _raise_for_status(response, response.content)
-                    return _parsed(lambda: TaskResult.model_validate_json(response.content), base_url)
+                except httpx.TransportError as error:
+                    raise _transport_error(error) from error
+                except TimeoutError:
+                    raise AgentCallError("the request's deadline passed", deadline=True) from None
+                _raise_for_status(response, response.content)
+                return _parsed(lambda: TaskResult.model_validate_json(response.content), base_url)
         raise AssertionError("unreachable")
 
     async def stream(self, base_url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:

@@ -15,7 +15,7 @@ import asyncio
 import operator
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 from langchain_openai import ChatOpenAI
 from langgraph.config import get_stream_writer
@@ -91,14 +91,17 @@ class Team:
 
     async def events(self, task: TaskRequest) -> AsyncIterator[TaskEvent]:
         """Run the graph for one request; its events as they happen, then the result."""
-        final: dict[str, Any] = {}
         initial: TeamState = {"task": task, "findings": {}, "trace": [], "steps": [], "llm_ms": 0.0, "iteration": 0}
-        async for mode, chunk in in_own_task(self.graph.astream(initial, stream_mode=["custom", "values"])):
-            if mode == "custom":
-                yield chunk
+        # Only the custom stream (no step copies the whole state out): the write node emits the
+        # result, which goes last, once the graph has ended.
+        result: TaskEvent | None = None
+        async for event in in_own_task(self.graph.astream(initial, stream_mode="custom")):
+            if event.type is EventType.result:
+                result = event
             else:
-                final = chunk
-        yield TaskEvent(type=EventType.result, data=final["result"])
+                yield event
+        if result is not None:
+            yield result
 
     # --- nodes ------------------------------------------------------------------------------
     async def plan(self, state: TeamState) -> dict:
@@ -132,7 +135,7 @@ class Team:
             "pending": [],
         }
 
-    def review(self, state: TeamState) -> dict:
+    async def review(self, state: TeamState) -> dict:
         """Send work back when a round left something an agent can now do better."""
         if state["iteration"] >= self.settings.max_iterations:
             return {"pending": []}
@@ -161,16 +164,10 @@ class Team:
             error = f"skipped: its circuit is {self.circuits['writer'].state()}"
         else:
             try:
-                stream = TaskStream(self.client.stream(self.settings.agent_url("writer"), subtask))
-                try:
-                    async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                        async for event in stream:
-                            if event.type is EventType.token:
-                                parts.append(event.data.delta)
-                            emit(event)
-                        result = stream.result
-                finally:  # closed now, not when collected: a cancelled request stops the writer at once
-                    await stream.aclose()
+                if task.stream:
+                    result = await self._stream_writer(subtask, parts, emit)
+                else:  # nobody reads the answer as it is written: it comes whole, in one response
+                    result = await self.client.run(self.settings.agent_url("writer"), subtask)
             except (AgentCallError, TimeoutError) as failure:
                 error = _describe(failure)
             self._record("writer", result is not None, t0, result.usage if result else None)
@@ -186,32 +183,44 @@ class Team:
         )
         trace = [*state["trace"], run]
         output = result.output if result else "".join(parts)
-        return {
-            "trace": [run],
-            "result": TaskResult(
-                task_id=task.task_id,
-                agent="supervisor",
-                status="completed" if all(r.status == "ok" for r in _last_runs(trace).values()) else "degraded",
-                output=output,
-                data={"plan": state["plan"].model_dump(),
-                      "computations": [c for f in findings for c in f.data.get("computations", [])],
-                      "refusals": [r for f in findings for r in f.data.get("refusals", [])],
-                      "grounding": (result.data.get("grounding") if result else None)
-                      or "not checked: the writer did not answer"},
-                sources=[s for f in findings for s in f.sources],
-                usage=sum((r.usage for r in trace), Usage()),
-                duration_ms=0.0,  # set by the task route, which sees the whole request
-                llm_ms=round(state["llm_ms"] + run.llm_ms, 1),
-                steps=[*state["steps"], *(result.steps if result else [])],
-                trace=trace,
-                iterations=state["iteration"],
-                finish_reason=result.finish_reason if result else "stop",
-                tool_calls=result.tool_calls if result else [],
-                choices=result.choices if result else [],
-            ),
-        }
+        final = TaskResult(
+            task_id=task.task_id,
+            agent="supervisor",
+            status="completed" if all(r.status == "ok" for r in _last_runs(trace).values()) else "degraded",
+            output=output,
+            data={"plan": state["plan"].model_dump(),
+                  "computations": [c for f in findings for c in f.data.get("computations", [])],
+                  "refusals": [r for f in findings for r in f.data.get("refusals", [])],
+                  "grounding": (result.data.get("grounding") if result else None)
+                  or "not checked: the writer did not answer"},
+            sources=[s for f in findings for s in f.sources],
+            usage=sum((r.usage for r in trace), Usage()),
+            duration_ms=0.0,  # set by the task route, which sees the whole request
+            llm_ms=round(state["llm_ms"] + run.llm_ms, 1),
+            steps=[*state["steps"], *(result.steps if result else [])],
+            trace=trace,
+            iterations=state["iteration"],
+            finish_reason=result.finish_reason if result else "stop",
+            tool_calls=result.tool_calls if result else [],
+            choices=result.choices if result else [],
+        )
+        emit(TaskEvent(type=EventType.result, data=final))
+        return {"trace": [run], "result": final}
 
     # --- helpers ----------------------------------------------------------------------------
+    async def _stream_writer(self, subtask: TaskRequest, parts: list[str], emit) -> TaskResult | None:
+        """The writer's events passed on as they come; its text so far kept in `parts`."""
+        stream = TaskStream(self.client.stream(self.settings.agent_url("writer"), subtask))
+        try:
+            async with asyncio.timeout(max(subtask.seconds_left(), 0.001)):
+                async for event in stream:
+                    if event.type is EventType.token:
+                        parts.append(event.data.delta)
+                    emit(event)
+                return stream.result
+        finally:  # closed now, not when collected: a cancelled request stops the writer at once
+            await stream.aclose()
+
     async def _call_worker(
         self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int
     ) -> tuple[Finding, AgentRun]:
@@ -260,7 +269,7 @@ def _failed(agent: AgentName, error: str, since: float, iteration: int) -> tuple
             AgentRun(agent=agent, status="failed", duration_ms=_ms(since), iteration=iteration, error=error))
 
 
-def _next_after_plan(state: TeamState) -> str:
+async def _next_after_plan(state: TeamState) -> str:  # async: LangGraph runs a plain function in a thread
     return "delegate" if state.get("pending") else "write"
 
 

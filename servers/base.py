@@ -126,8 +126,8 @@ TaskRunner = Callable[[FastAPI, TaskRequest], AsyncIterator[TaskEvent]]
 
 def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
     """`POST /v1/tasks`, the same for the supervisor and every agent: events streamed as SSE, or
-    drained to the result. A failure is an HTTP error (or, once streaming, an error event); so is
-    the task's deadline passing."""
+    drained to the result. A failure is an HTTP error (or, once streaming, an error event); the
+    task's deadline passing is a 504."""
 
     @app.post(TASKS_PATH)
     async def run_task(task: TaskRequest, request: Request):
@@ -141,7 +141,8 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
         try:
             result = await TaskStream(events).drain()
         except AgentCallError as error:
-            return JSONResponse(ErrorInfo(message=str(error), agent=process).model_dump(), status_code=500)
+            return JSONResponse(ErrorInfo(message=str(error), agent=process).model_dump(),
+                                status_code=504 if error.deadline else 500)
         request.state.llm_ms = result.llm_ms
         return Response(result.model_dump_json(), media_type="application/json")
 

@@ -26,6 +26,9 @@ class CancelOnDisconnect:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Disconnects are handled here, so Starlette need not watch for them in a task group of its
+        # own for every streamed response: ASGI 2.4 is what tells it so.
+        scope["asgi"] = {**scope.get("asgi", {}), "spec_version": "2.4"}
         body_read, left = asyncio.Event(), asyncio.Event()
         finished = cancelled = False
         handler = asyncio.current_task()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any, Protocol
 
 from fastapi import Request
@@ -19,6 +20,7 @@ from orchestration.protocol import (
     Message,
     TaskEvent,
     TaskRequest,
+    TaskClient,
     TaskResult,
     TaskStream,
     within,
@@ -102,7 +104,8 @@ class Exchange:
         if self.body.logprobs is not None and self.body.logprobs is not False:
             self.app.state.models.refuse_unavailable_logprobs(self.body.model)
         store, owner = self.app.state.store, self.request.state.owner
-        stored = await store.load(self.conversation_id, owner) if self.output.reads_history else []
+        self.history = await store.read(self.conversation_id, owner) if self.output.reads_history else None
+        stored = self.history.messages if self.history else []
         # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop when large
         turns, self.prompt_tokens = await counting(
             lambda: ([prepare_turn(stored, sent, self.settings.max_context_tokens) for sent in prompts],
@@ -110,8 +113,10 @@ class Exchange:
                          for sent in prompts)),
             sum(len(m.content) for m in stored) + sum(len(m.content) for sent in prompts for m in sent))
         per_prompt = self.body.n or 1
-        upstream = within(fan_out([self.app.state.tasks.stream(url, self._task(turn)) for turn in turns], per_prompt),
-                          self.deadline)
+        # A stream relays the team's events as they come; an answer nobody reads as it is written is
+        # asked for whole, so no hop below frames, parses and relays it event by event.
+        call = self.app.state.tasks.stream if self.body.stream else partial(_whole, self.app.state.tasks)
+        upstream = within(fan_out([call(url, self._task(turn)) for turn in turns], per_prompt), self.deadline)
         direct = self.app.state.models.direct_agent(self.body.model)
         opening, planned = await self._until_planned(upstream, direct)  # fails before the response starts
         events = _replay(opening, upstream)
@@ -203,7 +208,8 @@ class Exchange:
         if self.output.keeps_turn:
             answer = Message(role="assistant", content=first.output, tool_calls=first.tool_calls or None)
             await self.app.state.store.store_turn(self.conversation_id, turn.revise, answer,
-                                                  owner=self.request.state.owner, user=self.body.user)
+                                                  owner=self.request.state.owner, user=self.body.user,
+                                                  read=self.history)
 
     async def _account(self, answers: list[Choice]) -> dict[str, int]:
         """What the client sent and received, counted with tiktoken: the usage block,
@@ -255,6 +261,11 @@ class Exchange:
             await stream.aclose()  # a client that hangs up stops the team's work too
         for chunk in closing:
             yield chunk
+
+
+async def _whole(tasks: TaskClient, url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+    """A task run to its end in one request: its result, as the only event."""
+    yield TaskEvent(type=EventType.result, data=await tasks.run(url, task))
 
 
 async def _replay(opening: list[TaskEvent], rest: AsyncIterator[TaskEvent]) -> AsyncIterator[TaskEvent]:

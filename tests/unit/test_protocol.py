@@ -130,9 +130,10 @@ async def test_deadline_bounds_the_call():
     with ServerThread(app) as server:
         async with make_http_client() as http:
             task = TaskRequest(instruction="x", deadline=time.time() + 0.3)
-            with pytest.raises(TimeoutError):
+            with pytest.raises(AgentCallError) as raised:
                 await TaskClient(http).run(server.url, task)
     # the caller gave up at its deadline, while the slow handler was still running
+    assert raised.value.deadline and not raised.value.retryable
     assert not handler_finished.is_set()
 
 

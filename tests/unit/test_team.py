@@ -14,7 +14,8 @@ from tests.unit.fake_agents import FakeAgent
 BOTH = "research what the docs say about redis and compute the growth rate from 100 to 125"
 
 
-async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], **settings_overrides):
+async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], stream: bool = False,
+                       **settings_overrides):
     """Each request through one Team, as one supervisor process serves them; (events, result) each."""
     outcomes = []
     with ExitStack() as stack:
@@ -24,13 +25,13 @@ async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], **
         async with make_http_client() as http:
             team = Team(settings, TaskClient(http, attempts=2), planner_llm=None)
             for instruction in instructions:
-                events = [e async for e in team.events(TaskRequest(instruction=instruction))]
+                events = [e async for e in team.events(TaskRequest(instruction=instruction, stream=stream))]
                 outcomes.append((events, events[-1].data))
     return outcomes
 
 
-async def run_team(agents: dict[str, FakeAgent], instruction: str, **settings_overrides):
-    return (await run_requests(agents, [instruction], **settings_overrides))[0]
+async def run_team(agents: dict[str, FakeAgent], instruction: str, stream: bool = False, **settings_overrides):
+    return (await run_requests(agents, [instruction], stream, **settings_overrides))[0]
 
 
 async def test_independent_agents_run_concurrently():
@@ -48,10 +49,18 @@ async def test_independent_agents_run_concurrently():
 async def test_writer_tokens_stream_and_join_to_the_result():
     agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
               "writer": FakeAgent("writer", output="one two three")}
-    events, result = await run_team(agents, BOTH)
+    events, result = await run_team(agents, BOTH, stream=True)
     tokens = [e.data.delta for e in events if e.type is EventType.token]
     assert len(tokens) == 3
     assert "".join(tokens) == result.output
+
+
+async def test_an_answer_nobody_streams_is_asked_for_whole():
+    writer = FakeAgent("writer", output="one two three")
+    events, result = await run_team({"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
+                                     "writer": writer}, BOTH, stream=False)
+    assert not any(e.type is EventType.token for e in events)
+    assert writer.calls[0].stream is False and result.output == "one two three"
 
 
 async def test_review_rounds_are_bounded_and_counted_per_request():
