@@ -1,8 +1,11 @@
 """The grounding check: every number in an answer comes from the user, a computation or a cited source.
 
-The writer's text is checked sentence by sentence as it streams. A sentence with a number that none
-of those grounds holds is dropped (the computed figures already lead the answer, so the right
-result is never lost with it); a citation `[n]` to a source that was not returned is removed.
+The writer's text streams word by word, and each sentence is checked as it ends. Words go out as
+they come until one could be a number or a citation: from there the sentence waits for its end.
+If a number in it is held by none of those grounds, the rest of the sentence is dropped (cut at
+the number, marked "…"; the computed figures already lead the answer, so the right result is never
+lost with it); a citation `[n]` to a source that was not returned is removed. A sentence that may
+yet repeat one already said, or be a sources line, waits for its end too.
 Numbers shown as percentages must be grounded as percentages, and a result claimed with "=" or
 "comes to" must be a computed result: so an answer never carries two results for one computation.
 """
@@ -24,6 +27,13 @@ RESULT_CLAIM = re.compile(
     re.I,
 )
 STALLED_AFTER_REPEATS = 3
+WORD_AND_SPACE = re.compile(r"\S+\s+")
+CUT = "…"
+
+
+def _may_hold_number(word: str) -> bool:
+    """A word that is, or may start, a number or a citation: the sentence waits from here."""
+    return any(ch.isdigit() for ch in word) or "[" in word
 
 
 def _plain(sentence: str) -> str:
@@ -103,7 +113,9 @@ class GroundingCheck:
         self.repeats_in_a_row = 0
         self.pending_logprobs: list[tuple[int, dict]] = []  # (offset in pending, token logprob)
         self.released_logprobs: list[dict] = []
-        self.pending = ""
+        self.pending = ""  # of the sentence being written, what has not gone out
+        self.sent = ""  # of the sentence being written, what went out already
+        self.holding = False  # the sentence waits for its end (it has a number or a citation)
         self.numbers_checked = 0
         self.sentences_dropped = 0
         self.citations_removed = 0
@@ -111,7 +123,7 @@ class GroundingCheck:
         self.kept = 0
 
     def feed(self, text: str, logprobs: list[dict] | None = None) -> str:
-        """logprobs, if given, are the text's tokens; those of kept sentences come out of take_logprobs."""
+        """logprobs, if given, are the text's tokens; those of the text given back come out of take_logprobs."""
         offset = len(self.pending)
         for item in logprobs or []:
             self.pending_logprobs.append((offset, item))
@@ -120,19 +132,50 @@ class GroundingCheck:
         out = []
         while match := SENTENCE_END.search(self.pending):
             out.append(self._release(match.end()))
+        out.append(self._flow())
         return "".join(out)
 
     def finish(self) -> str:
-        text = self._release(len(self.pending)) if self.pending else ""
+        text = self._release(len(self.pending)) if self.pending or self.sent else ""
         if not self.kept and self.sentences_dropped and self.fallback:
             return text + self.fallback
         return text
 
+    def _flow(self) -> str:
+        """Of the sentence being written, the complete words that can go out now."""
+        if self.holding:
+            return ""
+        sentence = (self.sent + self.pending).lstrip()
+        if sentence and ("Sources:".startswith(sentence[:8]) or sentence.startswith("Sources:")):
+            return ""  # may be the sources line, which is dropped whole
+        plain = _plain(sentence)
+        if plain and any(said.startswith(plain) for said in self.said):
+            return ""  # may be a repeat, which is dropped whole
+        end = 0
+        for match in WORD_AND_SPACE.finditer(self.pending):
+            if _may_hold_number(match.group(0)):
+                self.holding = True
+                break
+            end = match.end()
+        return self._take(end)
+
+    def _take(self, end: int) -> str:
+        """pending[:end] goes out, with its logprobs."""
+        if not end:
+            return ""
+        text, self.pending = self.pending[:end], self.pending[end:]
+        self.released_logprobs += [item for at, item in self.pending_logprobs if at < end]
+        self.pending_logprobs = [(at - end, item) for at, item in self.pending_logprobs if at >= end]
+        self.sent += text
+        return text
+
     def _release(self, end: int) -> str:
-        sentence, self.pending = self.pending[:end], self.pending[end:]
+        """The sentence ended at pending[:end]: what of its rest goes out."""
+        rest, self.pending = self.pending[:end], self.pending[end:]
         mine = [item for at, item in self.pending_logprobs if at < end]
         self.pending_logprobs = [(at - end, item) for at, item in self.pending_logprobs if at >= end]
-        checked = self._check(sentence)
+        sent, self.sent, self.holding = self.sent, "", False
+        checked = self._check(sent, rest)
         if checked.strip():
             self.released_logprobs += mine
         return checked
@@ -141,16 +184,20 @@ class GroundingCheck:
         taken, self.released_logprobs = self.released_logprobs, []
         return taken
 
-    def _check(self, sentence: str) -> str:
+    def _check(self, sent: str, rest: str) -> str:
+        """The rest of a sentence whose beginning (`sent`) went out already: kept, or dropped."""
         def cite(match: re.Match) -> str:
             if int(match.group(1)) in self.grounds.references:
                 return match.group(0)
             self.citations_removed += 1
             return ""
 
-        if sentence.lstrip().startswith("Sources:"):
+        ending = "\n" if rest.endswith("\n") else ""
+        cut = (CUT + (ending or " ")) if sent.strip() else ending  # a sentence begun, then dropped, says so
+        if (sent + rest).lstrip().startswith("Sources:"):
             return ""  # the sources are listed once, verbatim, at the end of the answer
-        sentence = CITATION.sub(cite, sentence)
+        rest = CITATION.sub(cite, rest)
+        sentence = sent + rest
         body = CITATION.sub(" ", LIST_MARKER.sub(" ", sentence))
         found = mentions(body)
         self.numbers_checked += len(found)
@@ -159,17 +206,17 @@ class GroundingCheck:
             grounded = all(self.grounds.holds_result(claim.group(1)) for claim in RESULT_CLAIM.finditer(body))
         if not grounded:
             self.sentences_dropped += 1
-            return "\n" if sentence.endswith("\n") else ""
+            return cut
         plain = _plain(sentence)
         if plain and plain in self.said:  # a small model loops; a repeat says nothing new
             self.repeats_dropped += 1
             self.repeats_in_a_row += 1
-            return ""
+            return cut
         if plain:
             self.said.add(plain)
             self.repeats_in_a_row = 0
             self.kept += 1
-        return sentence
+        return rest
 
     @property
     def done(self) -> bool:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -38,7 +39,9 @@ def token_text(i: int) -> str:
     return word(i) + ("." if (i + 1) % SENTENCE_WORDS == 0 else "") + " "
 
 
-def create_app(tokens: int, delay: float) -> FastAPI:
+def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitable[None]] | None = None) -> FastAPI:
+    """`before_token(i)`, if given, is awaited before the i-th token of a stream goes out (i >= 1):
+    a test uses it to send tokens in lockstep with what its client has received."""
     app = FastAPI(title="fake LLM")
 
     @app.get("/health")
@@ -69,9 +72,11 @@ def create_app(tokens: int, delay: float) -> FastAPI:
 
         async def stream():
             yield chunk({"role": "assistant", "content": ""})
-            for word in words:
+            for i, word in enumerate(words):
                 if delay:
                     await asyncio.sleep(delay)
+                if before_token and i:
+                    await before_token(i)
                 yield chunk({"content": word})
             yield chunk({}, "stop", usage=usage)
             yield "data: [DONE]\n\n"

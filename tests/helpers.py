@@ -14,8 +14,8 @@ from runtime.isolated import ROOT, Stack, stack_ports  # noqa: F401 (the system 
 class ServerThread:
     """A real uvicorn server for an ASGI app, on a free loopback port, in a background thread."""
 
-    def __init__(self, app):
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+    def __init__(self, app, port: int = 0):
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                     lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -1,6 +1,6 @@
-"""The grounding check, sentence by sentence, on scripted text (no model)."""
+"""The grounding check, word by word and sentence by sentence, on scripted text (no model)."""
 
-from agents.grounding import GroundingCheck, grounds_for
+from agents.grounding import CUT, GroundingCheck, grounds_for
 from orchestration.protocol import Finding, Message, Source, TaskRequest
 
 
@@ -34,12 +34,14 @@ def test_grounded_sentences_pass_and_invented_numbers_are_dropped():
 
 def test_a_user_number_shown_as_a_percentage_is_not_grounded():
     out, _ = run("The increase is 8%. It grew by 25%.")
-    assert out == "It grew by 25%."
+    assert "8%" not in out and CUT in out and out.endswith(" It grew by 25%.")  # the first one is cut
 
 
 def test_a_claimed_result_must_be_a_computed_one():
     out, _ = run("So 10 - 8 = 8. The answer is 25%.")
-    assert out == "The answer is 25%."
+    assert out == f"So {CUT} The answer is 25%."
+    whole, _ = run("So 10 - 8 = 8. The answer is 25%.", chunks=1)
+    assert whole == "The answer is 25%."  # a sentence that arrives whole is dropped whole
 
 
 def test_rounded_figures_match_and_citations_must_exist():
@@ -55,12 +57,31 @@ def test_repeats_are_dropped_and_stall_the_stream():
 
 
 def test_nothing_left_gives_the_fallback():
-    out, _ = run("Everest is 8,849 metres tall.", fallback="No grounded answer.")
+    out, _ = run("Everest is 8,849 metres tall. ", fallback="No grounded answer.", chunks=1)
     assert out == "No grounded answer."
+    streamed, _ = run("Everest is 8,849 metres tall.", fallback="No grounded answer.")
+    assert streamed == f"Everest is {CUT} No grounded answer."
 
 
-def test_streaming_stays_sentence_by_sentence():
+def test_words_stream_as_they_come_until_one_may_be_a_number():
     check = GroundingCheck(grounds_for(task_with_growth()))
-    assert check.feed("It grew by 25") == ""          # the sentence is not finished yet
-    assert check.feed("%. Then") == "It grew by 25%. "  # released as soon as it ends
-    assert check.finish() == "Then"
+    assert check.feed("It gr") == "It "                 # half a word waits for the rest of it
+    assert check.feed("ew by ") == "grew by "           # whole words go out at once
+    assert check.feed("25") == ""                       # a number: the sentence waits for its end
+    assert check.feed("% in all. Then") == "25% in all. "  # grounded: the rest goes out as it ends
+    assert check.feed(" it ") == "Then it "
+    assert check.finish() == ""
+
+
+def test_an_invented_number_never_goes_out_and_cuts_its_sentence():
+    check = GroundingCheck(grounds_for(task_with_growth()))
+    out = "".join(check.feed(word + " ") for word in "It is about 22 metres high. Fine.".split())
+    out += check.finish()
+    assert out == f"It is about {CUT} Fine. " and check.sentences_dropped == 1
+
+
+def test_a_sentence_that_may_repeat_one_already_said_waits_for_its_end():
+    check = GroundingCheck(grounds_for(task_with_growth()), already_said="Growth from 8 to 10 = 25%.")
+    assert check.feed("Growth from ") == ""               # the start of what the answer already said
+    assert check.feed("8 to 10 = 25%. ") == ""            # the repeat is dropped whole
+    assert check.feed("Growth was fast ") == "Growth was fast "  # it went another way: out it goes
