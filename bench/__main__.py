@@ -123,10 +123,10 @@ class Bench:
         async with load.session(4) as http:
             for _ in range(3):  # warm up
                 await load.stream(http, llm, chat("fake-llm", SMALL_TALK))
-                await load.stream(http, gateway, chat("chorus-writer", SMALL_TALK), AUTH)
-            for _ in range(RELAY_ROUNDS):
+                await load.stream(http, gateway, chat("chorus", SMALL_TALK), AUTH)
+            for _ in range(RELAY_ROUNDS):  # small talk: the supervisor plans the writer alone
                 direct.append(await load.stream(http, llm, chat("fake-llm", SMALL_TALK)))
-                through.append(await load.stream(http, gateway, chat("chorus-writer", SMALL_TALK), AUTH))
+                through.append(await load.stream(http, gateway, chat("chorus", SMALL_TALK), AUTH))
         errors = [t.error for t in through if t.error]
         first = _median([t.first for t in through]) - _median([t.first for t in direct])
         per_token = _median([(t.last - t.first) / max(1, t.pieces - 1) for t in through]) - _median(
