@@ -41,4 +41,4 @@ eval: install
 
 bench: install
 	@$(PY) -m runtime prepare
-	@$(PY) -m bench.gateway_overhead
+	@$(PY) -m bench

@@ -193,7 +193,8 @@ class Bench:
     def table(self) -> str:
         header = ["figure", "Chorus", "LiteLLM proxy", "goal", "verdict"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row.cells()) + " |" for row in self.rows]
+        ordered = sorted(self.rows, key=lambda row: int(row.figure.split(".", 1)[0]))
+        lines += ["| " + " | ".join(row.cells()) + " |" for row in ordered]
         return "\n".join(lines)
 
 
@@ -228,7 +229,8 @@ def main() -> int:
             "measured in one run of `make bench` (`python -m bench`). The fake LLM (`bench/fake_llm.py`) "
             "answers at once unless a figure says otherwise; \"added\" is a path's median minus the direct "
             "call's median.\n\n"
-            f"Machine: {machine()}.\n\n{table}\n\n" + "\n".join(f"- {n}" for n in bench.notes) + "\n")
+            f"Machine: {machine()}.\n\nReproduce with `make bench` (about 15 minutes; it starts and stops "
+            f"everything it measures).\n\n{table}\n\n" + "\n".join(f"- {n}" for n in bench.notes) + "\n")
     return 0
 
 

@@ -3,18 +3,15 @@ a fake LLM (bench/fake_llm.py: 20 tokens, 50 ms apart) so that the load is on Ch
 
 import asyncio
 import json
-import subprocess
-import sys
-import tempfile
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.fake_llm import word
-from tests.helpers import ROOT, Stack, stack_ports
+from bench.systems import FakeLLM, chorus_on_fake_llm
+from tests.helpers import stack_ports
 
 CONVERSATIONS = 200
 QUESTION = "Research what the docs say about Redis and compute the growth from 120 to 150."
@@ -22,22 +19,9 @@ QUESTION = "Research what the docs say about Redis and compute the growth from 1
 
 @contextmanager
 def stack_on_a_fake_llm(base_port: int, tokens: int, delay: float):
-    """A whole Chorus system (its own ports, Redis and folders) whose agents call the fake LLM."""
-    ports = stack_ports(base_port)
-    llm_port = ports["llm"]
-    fake = subprocess.Popen([sys.executable, "-m", "bench.fake_llm", "--port", str(llm_port),
-                             "--tokens", str(tokens), "--delay", str(delay)], cwd=ROOT)
-    system = Stack(Path(tempfile.mkdtemp(prefix="chorus-load-")), ports, extra_env={
-        "LLM_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "LLM_MODEL": "fake-llm", "EMBEDDED_LLM": "off"})
-    try:
-        started = system.run("up", check=False)
-        if started.returncode != 0:
-            pytest.fail(f"the stack did not start:\n{started.stdout}\n{started.stderr}")
+    """A whole Chorus system whose agents call the fake LLM (bench/fake_llm.py)."""
+    with FakeLLM(stack_ports(base_port)["llm"], tokens, delay), chorus_on_fake_llm(base_port) as system:
         yield system
-    finally:
-        system.run("down", check=False)
-        fake.terminate()
-        fake.wait(30)
 
 
 @pytest.fixture(scope="module")
