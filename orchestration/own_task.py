@@ -1,6 +1,6 @@
 """Run an async iterator in a task of its own, so that cancelling its reader cleans it up fully.
 
-anyio's cancel scopes (Starlette, sse-starlette) cancel every await again once cancelled. A
+anyio's cancel scopes (Starlette's) cancel every await again once cancelled. A
 LangGraph run being closed awaits its node tasks, and those awaits would be cut short: the nodes'
 open calls (the writer's stream, and the LLM behind it) would run on. Here the reader's
 cancellation reaches the iterator's task once, as plain asyncio, and the reader waits (shielded)
