@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import load
-from bench.systems import BENCH_KEY, FakeLLM, chorus_on_fake_llm, embedded_chorus, litellm_proxy, rss_kib
+from bench.systems import BENCH_KEY, FakeLLM, chorus_on_fake_llm, chorus_system, litellm_proxy, rss_kib
 
 BASE_PORT = 19500
 LITELLM_PORT = 19590
@@ -187,7 +187,7 @@ class Bench:
                 llm.restart(tokens=STREAM_TOKENS, delay=STREAM_DELAY)
                 await self.concurrency(system)
         if self.wants(7):
-            with embedded_chorus(BASE_PORT, {"API_KEYS": BENCH_KEY}) as system:
+            with chorus_system(BASE_PORT, {"API_KEYS": BENCH_KEY}) as system:
                 await self.embedded(system)
 
     def table(self) -> str:

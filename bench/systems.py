@@ -69,25 +69,9 @@ class FakeLLM:
 
 
 @contextmanager
-def chorus_on_fake_llm(base_port: int, extra_env: dict[str, str] | None = None):
-    """A whole Chorus system (its own ports, Redis and folders) whose agents all call the LLM at
-    base_port + 80, where the caller runs the fake LLM (before, since readiness checks it)."""
-    ports = stack_ports(base_port)
-    system = Stack(Path(tempfile.mkdtemp(prefix="chorus-bench-")), ports, extra_env={
-        "LLM_BASE_URL": f"http://127.0.0.1:{ports['llm']}/v1", "LLM_MODEL": "fake-llm", "EMBEDDED_LLM": "off",
-        **(extra_env or {})})
-    try:
-        started = system.run("up", check=False)
-        if started.returncode != 0:
-            raise RuntimeError(f"the stack did not start:\n{started.stdout}\n{started.stderr}")
-        yield system
-    finally:
-        system.run("down", check=False)
-
-
-@contextmanager
-def embedded_chorus(base_port: int, extra_env: dict[str, str] | None = None):
-    """A whole Chorus system on the embedded default LLM, as `make up` runs it."""
+def chorus_system(base_port: int, extra_env: dict[str, str] | None = None):
+    """A whole Chorus system (its own ports, Redis and folders), as `make up` runs it: on the embedded
+    model unless extra_env says otherwise."""
     system = Stack(Path(tempfile.mkdtemp(prefix="chorus-bench-")), stack_ports(base_port), extra_env=extra_env or {})
     try:
         started = system.run("up", check=False)
@@ -96,6 +80,14 @@ def embedded_chorus(base_port: int, extra_env: dict[str, str] | None = None):
         yield system
     finally:
         system.run("down", check=False)
+
+
+def chorus_on_fake_llm(base_port: int, extra_env: dict[str, str] | None = None):
+    """A whole Chorus system whose agents all call the LLM at base_port + 80, where the caller runs
+    the fake LLM (before, since readiness checks it)."""
+    llm_port = stack_ports(base_port)["llm"]
+    return chorus_system(base_port, {"LLM_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "LLM_MODEL": "fake-llm",
+                                     "EMBEDDED_LLM": "off", **(extra_env or {})})
 
 
 def install_litellm() -> Path:
