@@ -38,6 +38,18 @@ def stream_task(stack, instruction, on_event=None):
     return events
 
 
+def logged_lines(stack, name: str, request_id: str, patience: float = 30) -> list[dict]:
+    """The JSON log lines of one request; supervisord copies a process's output to its file a moment
+    after it is written, so this waits for the task's "done" line (a hang guard, not a time bound)."""
+    give_up = time.monotonic() + patience
+    while True:
+        lines = [json.loads(line) for line in stack.log(name).splitlines() if line.startswith("{")]
+        mine = [line for line in lines if line["request_id"] == request_id]
+        if any(line["message"].endswith(" done") for line in mine) or time.monotonic() > give_up:
+            return mine
+        time.sleep(0.1)
+
+
 def test_research_and_compute_delegates_cites_and_computes(stack):
     request_id, response = post_task(stack, RESEARCH_AND_COMPUTE)
     assert response.status_code == 200
@@ -54,8 +66,7 @@ def test_research_and_compute_delegates_cites_and_computes(stack):
     # every agent's own log shows the call, under the same request id, in JSON lines that name the
     # agent and time the task
     for name in ("supervisor", "researcher", "analyst", "writer"):
-        lines = [json.loads(line) for line in stack.log(name).splitlines() if line.startswith("{")]
-        mine = [line for line in lines if line["request_id"] == request_id]
+        mine = logged_lines(stack, name, request_id)
         assert mine, name
         assert {"time", "level", "process", "conversation_id", "agent", "duration_ms"} <= set(mine[0]), name
         done = next(line for line in mine if line["message"].endswith(" done"))
