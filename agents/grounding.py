@@ -163,17 +163,21 @@ class GroundingCheck:
         """pending[:end] goes out, with its logprobs."""
         if not end:
             return ""
-        text, self.pending = self.pending[:end], self.pending[end:]
-        self.released_logprobs += [item for at, item in self.pending_logprobs if at < end]
-        self.pending_logprobs = [(at - end, item) for at, item in self.pending_logprobs if at >= end]
+        text, logprobs = self._cut(end)
+        self.released_logprobs += logprobs
         self.sent += text
         return text
 
-    def _release(self, end: int) -> str:
-        """The sentence ended at pending[:end]: what of its rest goes out."""
-        rest, self.pending = self.pending[:end], self.pending[end:]
+    def _cut(self, end: int) -> tuple[str, list[dict]]:
+        """pending[:end], with its logprobs, taken off the pending text."""
+        text, self.pending = self.pending[:end], self.pending[end:]
         mine = [item for at, item in self.pending_logprobs if at < end]
         self.pending_logprobs = [(at - end, item) for at, item in self.pending_logprobs if at >= end]
+        return text, mine
+
+    def _release(self, end: int) -> str:
+        """The sentence ended at pending[:end]: what of its rest goes out."""
+        rest, mine = self._cut(end)
         sent, self.sent, self.holding = self.sent, "", False
         checked = self._check(sent, rest)
         if checked.strip():

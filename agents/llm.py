@@ -80,6 +80,10 @@ class ProseStream:
                 **kwargs, **extra}
         return orjson.dumps(body)
 
+    def _broke_off(self, error: Exception) -> AgentCallError:
+        return AgentCallError(f"the {self.agent}'s LLM at {self.base_url} broke off its answer: "
+                              f"{type(error).__name__}: {error}")
+
     async def stream(self, messages: list[BaseMessage], clock: LLMClock, streamed: bool = True,
                      **kwargs) -> AsyncIterator[Delta]:
         """The reply's pieces as they come; an LLM that cannot be reached or refuses is named in a clear
@@ -103,8 +107,7 @@ class ProseStream:
                 try:
                     whole = await response.aread()
                 except httpx.TransportError as error:
-                    raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} broke off its answer: "
-                                         f"{type(error).__name__}: {error}") from error
+                    raise self._broke_off(error) from error
                 finally:
                     clock.waited += time.perf_counter() - waited_since
                 if delta := _delta(orjson.loads(whole), whole=True):
@@ -117,8 +120,7 @@ class ProseStream:
                 except StopAsyncIteration:
                     break
                 except httpx.TransportError as error:
-                    raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} broke off its answer: "
-                                         f"{type(error).__name__}: {error}") from error
+                    raise self._broke_off(error) from error
                 finally:
                     clock.waited += time.perf_counter() - waited_since
                 if line.startswith("data:"):
