@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 from langchain_core.messages import BaseMessage
@@ -60,17 +61,18 @@ class LLMClock:
 
 
 class ProseStream:
-    """A streamed chat completion from one agent's LLM, parsed with orjson."""
+    """A chat completion from one agent's LLM, straight off the process's aiohttp pool, parsed with orjson."""
 
-    def __init__(self, settings: Settings, role: AgentRole, http: httpx.AsyncClient):
+    def __init__(self, settings: Settings, role: AgentRole, session: aiohttp.ClientSession):
         llm = settings.llm_for(role)
         self.agent, self.model, self.base_url = role, llm.model, llm.base_url
         self.temperature = llm.temperature
         self.url = f"{llm.base_url}/chat/completions"
         self.headers = {"authorization": f"Bearer {llm.api_key.get_secret_value()}",
                         "content-type": "application/json"}
-        self.timeout = httpx.Timeout(llm.timeout, connect=5.0)
-        self.http = http
+        # a stalled LLM fails the call after `timeout` of silence; the task's deadline bounds the whole
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=llm.timeout)
+        self.session = session
 
     def body(self, messages: list[BaseMessage], kwargs: dict[str, Any], streamed: bool) -> bytes:
         extra = kwargs.pop("extra_body", None) or {}
@@ -90,48 +92,50 @@ class ProseStream:
         AgentCallError. The time spent waiting on the LLM is added to `clock`. Not `streamed` (nobody
         reads the reply as it is written), the reply is asked for whole and comes as one piece: the
         LLM server then sends one response, not a chunk a token."""
-        request = self.http.build_request("POST", self.url, content=self.body(messages, kwargs, streamed),
-                                          headers=self.headers, timeout=self.timeout)
+        body = self.body(messages, kwargs, streamed)
         waited_since = time.perf_counter()
         try:
-            response = await self.http.send(request, stream=True)
-        except httpx.TransportError as error:  # refused, reset or timed out: no retry (one layer)
+            response = await self.session.post(self.url, data=body, headers=self.headers, timeout=self.timeout)
+        except aiohttp.ClientError as error:  # refused, reset or timed out: no retry (one layer)
+            clock.waited += time.perf_counter() - waited_since
             raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} is unreachable: "
                                  f"{type(error).__name__}: {error}") from error
         try:
-            if response.status_code != 200:
-                text = (await response.aread()).decode(errors="replace")
+            if response.status != 200:
+                text = (await response.read()).decode(errors="replace")
                 raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} answered "
-                                     f"HTTP {response.status_code}: {text[:200]}")
+                                     f"HTTP {response.status}: {text[:200]}")
             if not streamed:
                 try:
-                    whole = await response.aread()
-                except httpx.TransportError as error:
+                    whole = await response.read()
+                except aiohttp.ClientError as error:
                     raise self._broke_off(error) from error
                 finally:
                     clock.waited += time.perf_counter() - waited_since
                 if delta := _delta(orjson.loads(whole), whole=True):
                     yield delta
                 return
-            lines = response.aiter_lines()
+            lines = aiter(response.content)
             while True:
                 try:
                     line = await anext(lines)
                 except StopAsyncIteration:
                     break
-                except httpx.TransportError as error:
+                except (aiohttp.ClientError, ValueError) as error:  # ValueError: a line over 128 KiB
                     raise self._broke_off(error) from error
                 finally:
                     clock.waited += time.perf_counter() - waited_since
-                if line.startswith("data:"):
+                if line.startswith(b"data:"):
                     data = line[5:].strip()
-                    if data == "[DONE]":
+                    if data == b"[DONE]":
                         break
                     if delta := _delta(orjson.loads(data)):
                         yield delta
                 waited_since = time.perf_counter()
         finally:
-            await response.aclose()  # closing stops the generation upstream
+            # back to the pool when the reply was read to its end; otherwise the connection is
+            # closed, which stops the generation upstream
+            response.release()
 
 
 def _delta(chunk: dict[str, Any], whole: bool = False) -> Delta | None:

@@ -12,6 +12,10 @@ from orchestration.protocol import Source, TaskRequest
 
 log = logging.getLogger(__name__)
 PASSAGE_CHARS = 700  # what the LLM reads of a passage, and what the grounding check sees of it
+# BM25 over a small index takes less time than a hop to a worker thread (measured: 73 µs for 49
+# chunks, 154 µs for 2,450, against ~400 µs of CPU for the hop under load): only a large index is
+# searched off the event loop.
+INLINE_SEARCH_CHUNKS = 10_000
 NOTHING_RELEVANT = "The knowledge base has nothing relevant to this request."
 
 
@@ -34,7 +38,11 @@ class Researcher(Agent):
 
     async def gather(self, task: TaskRequest) -> Gathered:
         query = task.instruction
-        passages = await asyncio.to_thread(self.knowledge.search, query, 4, self.settings.research_min_coverage)
+        coverage = self.settings.research_min_coverage
+        if len(self.knowledge.chunks) <= INLINE_SEARCH_CHUNKS:
+            passages = self.knowledge.search(query, 4, coverage)
+        else:
+            passages = await asyncio.to_thread(self.knowledge.search, query, 4, coverage)
         if self.web is not None and self.web.enabled:
             try:
                 passages += await self.web.search(query)
@@ -50,7 +58,6 @@ class Researcher(Agent):
                             preamble=NOTHING_RELEVANT)
         return Gathered(
             facts=_numbered(passages),
-            data={"passages": [s.model_dump() for s in sources]},
             sources=sources,
             detail=f"{len(passages)} passages",
             footer="\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources),

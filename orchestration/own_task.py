@@ -1,4 +1,4 @@
-"""Run an async iterator in a task of its own, so that cancelling its reader cleans it up fully.
+"""Run an async iterator (or an awaitable) in a task of its own, so that cancelling its reader cleans it up fully.
 
 anyio's cancel scopes (Starlette's) cancel every await again once cancelled. A
 LangGraph run being closed awaits its node tasks, and those awaits would be cut short: the nodes'
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from typing import TypeVar
 
 import anyio
@@ -40,6 +41,19 @@ async def in_own_task(source: AsyncIterator[T]) -> AsyncIterator[T]:
             if item is _END:
                 return
             yield item
+    finally:
+        if not task.done():
+            task.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait({task})
+
+
+async def awaited_in_own_task(work: Awaitable[T]) -> T:
+    """`work`'s value, run as its own task for the same reason: a cancelled caller cancels it once,
+    and waits until it has closed everything."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
     finally:
         if not task.done():
             task.cancel()

@@ -15,8 +15,6 @@ from enum import Enum
 from typing import Any, Literal, TypeVar
 
 import aiohttp
-import httpx
-from httpx_sse import aconnect_sse
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -231,7 +229,7 @@ class TaskEvent(BaseModel):
     data: StepStarted | Step | Token | TaskResult | ErrorInfo
 
     @classmethod
-    def parse(cls, event: str, data: str) -> TaskEvent:
+    def parse(cls, event: str, data: str | bytes) -> TaskEvent:
         kind = EventType(event)
         return cls(type=kind, data=EVENT_MODELS[kind].model_validate_json(data))
 
@@ -316,18 +314,18 @@ class AgentCallError(Exception):
 RETRYABLE_STATUSES = {503}
 
 
-def _raise_for_status(response: httpx.Response, body: bytes) -> None:
-    if response.status_code == 200:
+def _raise_for_status(response: aiohttp.ClientResponse, body: bytes) -> None:
+    if response.status == 200:
         return
     try:
         message = ErrorInfo.model_validate_json(body).message
     except ValueError:
-        message = body.decode(errors="replace")[:300] or response.reason_phrase
+        message = body.decode(errors="replace")[:300] or (response.reason or "")
     raise AgentCallError(
-        f"HTTP {response.status_code}: {message}",
-        status=response.status_code,
-        retryable=response.status_code in RETRYABLE_STATUSES,
-        deadline=response.status_code == 504,  # the task route's answer when the deadline passed
+        f"HTTP {response.status}: {message}",
+        status=response.status,
+        retryable=response.status in RETRYABLE_STATUSES,
+        deadline=response.status == 504,  # the task route's answer when the deadline passed
     )
 
 
@@ -337,15 +335,15 @@ def _is_retryable(error: BaseException) -> bool:
 
 # --- the client ---------------------------------------------------------------------------------
 class TaskClient:
-    """Calls `/v1/tasks` on another server over the process's one shared HTTP client."""
+    """Calls `/v1/tasks` on another server over the process's one shared connection pool."""
 
-    def __init__(self, http: httpx.AsyncClient, attempts: int = 3, internal_token: str = ""):
-        self.http = http
+    def __init__(self, session: aiohttp.ClientSession, attempts: int = 3, internal_token: str = ""):
+        self.session = session
         self.attempts = attempts
         self.internal_token = internal_token  # the supervisor and agents answer only holders of it
 
     def _headers(self, task: TaskRequest) -> dict[str, str]:
-        headers = {"x-request-id": task.request_id}
+        headers = {"x-request-id": task.request_id, "content-type": "application/json"}
         if self.internal_token:
             headers["authorization"] = f"Bearer {self.internal_token}"
         if task.conversation_id:
@@ -363,23 +361,20 @@ class TaskClient:
     async def run(self, base_url: str, task: TaskRequest) -> TaskResult:
         """Run a task to completion. Retried only when it never reached the other side (a refused
         connection, or a 503 refusal), with backoff: the one layer of retries in Chorus."""
-        sent = for_callee(task, stream=False)
+        body = for_callee(task, stream=False).model_dump_json()
         async for attempt in self._retrying():
             with attempt:
                 try:
                     async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                        response = await self.http.post(
-                            base_url + TASKS_PATH,
-                            content=sent.model_dump_json(),
-                            headers=self._headers(task) | {"content-type": "application/json"},
-                            timeout=None,
-                        )
-                except httpx.TransportError as error:
+                        async with self.session.post(base_url + TASKS_PATH, data=body,
+                                                     headers=self._headers(task)) as response:
+                            content = await response.read()
+                except aiohttp.ClientError as error:
                     raise _transport_error(error) from error
                 except TimeoutError:
                     raise AgentCallError("the request's deadline passed", deadline=True) from None
-                _raise_for_status(response, response.content)
-                return _parsed(lambda: TaskResult.model_validate_json(response.content), base_url)
+                _raise_for_status(response, content)
+                return _parsed(lambda: TaskResult.model_validate_json(content), base_url)
         raise AssertionError("unreachable")
 
     async def stream(self, base_url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:
@@ -388,29 +383,45 @@ class TaskClient:
         The whole-task deadline is the caller's to enforce (an asyncio.timeout around the loop that
         consumes this); here each read waits at most until the deadline.
         """
-        sent = for_callee(task, stream=True)
+        body = for_callee(task, stream=True).model_dump_json()
         for attempt in range(1, self.attempts + 1):
             produced = False
             try:
-                async with aconnect_sse(
-                    self.http, "POST", base_url + TASKS_PATH,
-                    content=sent.model_dump_json(),
-                    headers=self._headers(task) | {"content-type": "application/json"},
-                    timeout=httpx.Timeout(max(task.seconds_left(), 0.001)),
-                ) as source:
-                    if source.response.status_code != 200:
-                        _raise_for_status(source.response, await source.response.aread())
-                    async for sse in source.aiter_sse():
+                timeout = aiohttp.ClientTimeout(total=None, sock_connect=5.0,
+                                                sock_read=max(task.seconds_left(), 0.001))
+                async with self.session.post(base_url + TASKS_PATH, data=body, headers=self._headers(task),
+                                             timeout=timeout) as response:
+                    _raise_for_status(response, b"" if response.status == 200 else await response.read())
+                    async for event, data in server_sent_events(response.content):
                         produced = True
-                        yield _parsed(lambda: TaskEvent.parse(sse.event, sse.data), base_url)
+                        yield _parsed(lambda: TaskEvent.parse(event, data), base_url)
                     return
-            except (httpx.TransportError, AgentCallError) as error:
-                mapped = _transport_error(error) if isinstance(error, httpx.TransportError) else error
+            except (aiohttp.ClientError, AgentCallError) as error:
+                mapped = _transport_error(error) if isinstance(error, aiohttp.ClientError) else error
                 if produced or not mapped.retryable or attempt == self.attempts:
                     if mapped is error:
                         raise
                     raise mapped from error
             await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 1.0))
+
+
+async def server_sent_events(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, bytes]]:
+    """(event, data) of each event as `TaskEvent.to_sse` frames it; comments (pings) are skipped.
+    Read in chunks, not lines: a result event is one line, and aiohttp refuses lines over 128 KiB."""
+    buffer = bytearray()
+    async for chunk in content.iter_any():
+        searched = max(len(buffer) - 1, 0)
+        buffer += chunk
+        while (end := buffer.find(b"\n\n", searched)) >= 0:
+            block, buffer, searched = bytes(buffer[:end]), buffer[end + 2:], 0
+            event, data = "message", []
+            for line in block.split(b"\n"):
+                if line.startswith(b"event:"):
+                    event = line[6:].strip().decode()
+                elif line.startswith(b"data:"):
+                    data.append(line[5:].removeprefix(b" "))
+            if data:
+                yield event, b"\n".join(data)
 
 
 def for_callee(task: TaskRequest, stream: bool) -> TaskRequest:
@@ -431,16 +442,11 @@ def _parsed(parse: Callable[[], T], base_url: str) -> T:
         raise AgentCallError(f"{base_url} sent a malformed reply: {str(error)[:200]}") from error
 
 
-def _transport_error(error: httpx.TransportError) -> AgentCallError:
+def _transport_error(error: aiohttp.ClientError) -> AgentCallError:
     return AgentCallError(f"{type(error).__name__}: {error}", retryable=never_reached(error))
 
 
 def never_reached(error: BaseException) -> bool:
     """Whether the call failed before a connection existed, so the other side cannot have run it.
-
-    The aiohttp transport reports both a refused connection and a reset in the middle of a task as
-    httpx.ConnectTimeout; only its cause tells them apart. A reset is never retried."""
-    cause = error.__cause__
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        return True
-    return cause is None and isinstance(error, httpx.ConnectError)
+    A reset or a disconnect in the middle of a task is never retried."""
+    return isinstance(error, aiohttp.ClientConnectorError)

@@ -7,6 +7,7 @@ import argparse
 import uvicorn
 
 from config import load_settings
+from orchestration.http import KEEP_ALIVE_SECONDS
 
 NAMES = ("gateway", "supervisor", "researcher", "analyst", "writer")
 
@@ -31,6 +32,7 @@ def main() -> None:
     uvicorn.run(
         app, host=settings.bind_host, port=settings.agent_port(name),
         loop="uvloop", http="httptools", log_level="warning", access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # longer than our clients keep an idle connection
         # SIGTERM: stop accepting, let in-flight requests and streams finish, then cancel what is left
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )

@@ -17,7 +17,7 @@ from servers.base import add_task_route, check_http, create_server, internal_doo
 
 def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
     llm = make_chat_model(settings, name, app.state.http)
-    prose = ProseStream(settings, name, app.state.http)
+    prose = ProseStream(settings, name, app.state.session)
     if name == "researcher":
         return Researcher(settings, llm, prose, WebSearch(settings, app.state.http))
     if name == "analyst":

@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 
 from config import Settings
 from orchestration.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
-from orchestration.http import make_http_client
+from orchestration.http import make_http_client, make_session
 from orchestration.protocol import (
     TASKS_PATH,
     AgentCallError,
@@ -26,6 +26,7 @@ from orchestration.protocol import (
     EventType,
     TaskEvent,
     TaskRequest,
+    TaskResult,
     TaskStream,
     within,
 )
@@ -64,7 +65,8 @@ def create_server(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = make_http_client()
+        app.state.session = make_session()  # the pool; the hot path calls it directly
+        app.state.http = make_http_client(app.state.session)  # the same pool, for httpx's users
         if on_start:
             await on_start(app)
         gc.freeze()  # what start-up built lives as long as the process: the collector skips it from now on
@@ -122,24 +124,34 @@ async def check_http(app: FastAPI, url: str, headers: dict[str, str] | None = No
 
 
 TaskRunner = Callable[[FastAPI, TaskRequest], AsyncIterator[TaskEvent]]
+WholeRunner = Callable[[FastAPI, TaskRequest], Awaitable[TaskResult]]
 
 
-def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
+def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: WholeRunner | None = None) -> None:
     """`POST /v1/tasks`, the same for the supervisor and every agent: events streamed as SSE, or
-    drained to the result. A failure is an HTTP error (or, once streaming, an error event); the
-    task's deadline passing is a 504."""
+    the result whole (from `run_whole` if given, which skips making events nobody reads; else the
+    events drained). A failure is an HTTP error (or, once streaming, an error event); the task's
+    deadline passing is a 504."""
 
     @app.post(TASKS_PATH)
     async def run_task(task: TaskRequest, request: Request):
         request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
         log.debug("task %s started: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
-        events = within(_timed(run(request.app, task), task), task.deadline)
+        started = time.perf_counter()
         if task.stream:
+            events = within(_timed(run(request.app, task), task, started), task.deadline)
             return StreamingResponse(_sse(events, task, process), media_type="text/event-stream",
                                      headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            result = await TaskStream(events).drain()
+            if run_whole is None:
+                result = await TaskStream(within(_timed(run(request.app, task), task, started), task.deadline)).drain()
+            else:
+                try:
+                    async with asyncio.timeout(max(task.deadline - time.time(), 0.0)):
+                        result = _done(await run_whole(request.app, task), task, started)
+                except TimeoutError:
+                    raise AgentCallError("the request's deadline passed", deadline=True) from None
         except AgentCallError as error:
             return JSONResponse(ErrorInfo(message=str(error), agent=process).model_dump(),
                                 status_code=504 if error.deadline else 500)
@@ -147,13 +159,17 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner) -> None:
         return Response(result.model_dump_json(), media_type="application/json")
 
 
-async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest) -> AsyncIterator[TaskEvent]:
-    started = time.perf_counter()
+async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest, started: float) -> AsyncIterator[TaskEvent]:
     async for event in events:
         if event.type is EventType.result:
-            event.data.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            log.info("task %s done", task.task_id, extra={"duration_ms": event.data.duration_ms})
+            _done(event.data, task, started)
         yield event
+
+
+def _done(result: TaskResult, task: TaskRequest, started: float) -> TaskResult:
+    result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    log.info("task %s done", task.task_id, extra={"duration_ms": result.duration_ms})
+    return result
 
 
 async def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str) -> AsyncIterator[bytes]:

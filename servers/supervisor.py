@@ -21,11 +21,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI) -> None:
         planner_llm = (make_chat_model(settings, "supervisor", app.state.http)
                        if llm_planning_enabled(settings) else None)
-        app.state.team = Team(settings, TaskClient(app.state.http, attempts=2,
+        app.state.team = Team(settings, TaskClient(app.state.session, attempts=2,
                                                internal_token=settings.internal_token.get_secret_value()), planner_llm)
 
     def run(app: FastAPI, task: TaskRequest):
         return app.state.team.events(task)
+
+    def run_whole(app: FastAPI, task: TaskRequest):
+        return app.state.team.result(task)
 
     def circuits(app: FastAPI) -> dict:
         team = getattr(app.state, "team", None)
@@ -33,5 +36,5 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = create_server("supervisor", settings, {n: agent_check(n) for n in AGENT_NAMES}, on_start=start,
                         doors=internal_door(settings, "supervisor"), report_more=circuits)
-    add_task_route(app, "supervisor", run)
+    add_task_route(app, "supervisor", run, run_whole)
     return app

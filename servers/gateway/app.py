@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.responses = ResponseStore(app.state.store)
         app.state.rate_limits = RateLimits(app.state.store.redis, settings.rate_limit_requests_per_minute,
                                            settings.rate_limit_tokens_per_minute)
-        app.state.tasks = TaskClient(app.state.http, internal_token=settings.internal_token.get_secret_value())
+        app.state.tasks = TaskClient(app.state.session, internal_token=settings.internal_token.get_secret_value())
         app.state.models = Models(settings)
 
     async def stop(app: FastAPI) -> None:

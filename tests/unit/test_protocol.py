@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from orchestration.http import make_http_client
+from orchestration.http import make_session
 from orchestration.protocol import (
     AgentCallError,
     EventType,
@@ -14,6 +14,7 @@ from orchestration.protocol import (
     TaskEvent,
     TaskRequest,
     TaskResult,
+    server_sent_events,
     token,
     within,
 )
@@ -54,7 +55,7 @@ def scripted_app(statuses: list[int], seen: list[dict]) -> FastAPI:
 async def test_retries_a_503_refusal_then_succeeds():
     seen: list[dict] = []
     with ServerThread(scripted_app([503, 503], seen)) as server:
-        async with make_http_client() as http:
+        async with make_session() as http:
             result = await TaskClient(http, attempts=3).run(server.url, TaskRequest(instruction="x"))
     assert result.output == "ok" and len(seen) == 3
 
@@ -63,14 +64,14 @@ async def test_retries_a_503_refusal_then_succeeds():
 async def test_does_not_retry_what_may_have_run(status):
     seen: list[dict] = []
     with ServerThread(scripted_app([status], seen)) as server:
-        async with make_http_client() as http:
+        async with make_session() as http:
             with pytest.raises(AgentCallError) as caught:
                 await TaskClient(http, attempts=3).run(server.url, TaskRequest(instruction="x"))
     assert caught.value.status == status and len(seen) == 1
 
 
 async def test_a_connection_reset_in_the_middle_of_a_task_is_not_retried():
-    # aiohttp reports this as httpx.ConnectTimeout: the request reached the server, which may have run it
+    # the request reached the server, which may have run it
     arrived = []
 
     async def read_then_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -80,14 +81,14 @@ async def test_a_connection_reset_in_the_middle_of_a_task_is_not_retried():
 
     server = await asyncio.start_server(read_then_hang_up, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    async with server, make_http_client() as http:
+    async with server, make_session() as http:
         with pytest.raises(AgentCallError) as caught:
             await TaskClient(http, attempts=3).run(f"http://127.0.0.1:{port}", TaskRequest(instruction="x"))
     assert not caught.value.retryable and len(arrived) == 1
 
 
 async def test_connection_refused_is_retried_then_reported():
-    async with make_http_client() as http:
+    async with make_session() as http:
         with pytest.raises(AgentCallError) as caught:
             await TaskClient(http, attempts=2).run(f"http://127.0.0.1:{free_port()}", TaskRequest(instruction="x"))
     assert caught.value.retryable
@@ -110,7 +111,7 @@ async def test_stream_is_not_retried_once_output_was_produced():
 
     received = []
     with ServerThread(app) as server:
-        async with make_http_client() as http:
+        async with make_session() as http:
             with pytest.raises(Exception):
                 async for event in TaskClient(http, attempts=3).stream(server.url, TaskRequest(instruction="x")):
                     received.append(event)
@@ -128,7 +129,7 @@ async def test_deadline_bounds_the_call():
         handler_finished.set()
 
     with ServerThread(app) as server:
-        async with make_http_client() as http:
+        async with make_session() as http:
             task = TaskRequest(instruction="x", deadline=time.time() + 0.3)
             with pytest.raises(AgentCallError) as raised:
                 await TaskClient(http).run(server.url, task)
@@ -153,7 +154,7 @@ def malformed_app() -> FastAPI:
 
 async def test_a_malformed_reply_is_an_agent_failure_not_a_crash():
     with ServerThread(malformed_app()) as server:
-        async with make_http_client() as http:
+        async with make_session() as http:
             client = TaskClient(http, attempts=1)
             with pytest.raises(AgentCallError, match="malformed"):
                 await client.run(server.url, TaskRequest(instruction="x"))
@@ -179,3 +180,23 @@ async def test_within_ends_a_stream_at_its_deadline_however_often_it_is_pinged_a
             seen.append(event)
     assert caught.value.deadline and not caught.value.retryable
     assert seen and closed == [True]
+
+
+class _FakeContent:
+    """A fake aiohttp StreamReader: the given chunks, as `iter_any` yields them."""
+
+    def __init__(self, chunks: list[bytes]):
+        self.chunks = chunks
+
+    async def iter_any(self):
+        for chunk in self.chunks:
+            yield chunk
+
+
+async def test_server_sent_events_are_framed_across_any_chunking():
+    big = token("x" * 300_000)  # one line longer than aiohttp's 128 KiB line limit
+    wire = token("hello").to_sse() + b": ping\n\n" + big.to_sse() + token("bye").to_sse()
+    for size in (1, 7, 4096, len(wire)):
+        chunks = [wire[i:i + size] for i in range(0, len(wire), size)]
+        events = [TaskEvent.parse(kind, data) async for kind, data in server_sent_events(_FakeContent(chunks))]
+        assert [e.data.delta for e in events] == ["hello", "x" * 300_000, "bye"], size

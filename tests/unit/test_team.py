@@ -5,7 +5,7 @@ from contextlib import ExitStack
 
 
 from config.settings import Settings
-from orchestration.http import make_http_client
+from orchestration.http import make_session
 from orchestration.protocol import EventType, TaskClient, TaskRequest
 from orchestration.team import Team
 from tests.helpers import ServerThread
@@ -22,7 +22,7 @@ async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], st
         servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
         settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()},
                             **settings_overrides)
-        async with make_http_client() as http:
+        async with make_session() as http:
             team = Team(settings, TaskClient(http, attempts=2), planner_llm=None)
             for instruction in instructions:
                 events = [e async for e in team.events(TaskRequest(instruction=instruction, stream=stream))]
@@ -123,7 +123,7 @@ async def test_a_stalled_worker_leaves_the_writer_time_to_answer():
     with ExitStack() as stack:
         servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
         settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()})
-        async with make_http_client() as http:
+        async with make_session() as http:
             team = Team(settings, TaskClient(http, attempts=2), planner_llm=None)
             task = TaskRequest(instruction=BOTH, deadline=time.time() + 3)
             events = [e async for e in team.events(task)]
