@@ -20,6 +20,7 @@ from redis.exceptions import RedisError, WatchError
 from orchestration.protocol import Message
 
 KEY_PREFIX = "chorus:conversation:"
+FINGERPRINT_PREFIX = "chorus:fingerprint:"  # a history's fingerprint -> the conversation's key
 META_SUFFIX = ":meta"
 SHARED_OWNER = "-"  # with no API keys, everyone is one owner
 # What a failing Redis raises: redis-py's own errors, and, when a connection drops while it is
@@ -29,7 +30,8 @@ STORE_ATTEMPTS = 8  # a turn that keeps meeting newer versions gives up (StoreUn
 
 
 # Applies a turn only if the history is still the one read (compared by digest): 1 stored, 0 changed
-# meanwhile, -1 owned by another key. ARGV: digest, owner, ttl, keep, length read, drop, user, items...
+# meanwhile, -1 owned by another key. KEYS: list, meta, and the next fingerprint's key if any.
+# ARGV: digest, owner, ttl, keep, length read, drop, user, client (JSON), items...
 STORE_IF_UNCHANGED = """
 local owner = redis.call('HGET', KEYS[2], 'owner')
 if owner and owner ~= ARGV[2] then return -1 end
@@ -38,12 +40,14 @@ local keep, length, drop = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6
 if keep < length then
   if keep > 0 then redis.call('LTRIM', KEYS[1], 0, keep - 1) else redis.call('DEL', KEYS[1]) end
 end
-redis.call('RPUSH', KEYS[1], unpack(ARGV, 8))
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 9))
 if drop > 0 then redis.call('LTRIM', KEYS[1], drop, -1) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HSETNX', KEYS[2], 'owner', ARGV[2])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'user', ARGV[7]) end
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'client', ARGV[8]) end
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+if KEYS[3] then redis.call('SET', KEYS[3], KEYS[1], 'EX', ARGV[3]) end
 return 1
 """
 
@@ -107,18 +111,23 @@ class ConversationStore:
 
     async def store_turn(self, conversation_id: str, revise: Callable[[list[Message]], Revision],
                          answer: Message, owner: str = SHARED_OWNER, user: str | None = None,
-                         read: History | None = None) -> None:
+                         read: History | None = None, client: dict[str, Any] | None = None,
+                         fingerprint: str | None = None) -> None:
         """Store a turn against the history as it is now: `revise` says what of it stays and what
         is new; the answer follows. When the history is still `read` (what the request read), in one
-        round trip; else in a transaction that reads it again."""
+        round trip; else in a transaction that reads it again. `client` (what the calling platform
+        said of itself) is recorded; `fingerprint` will find this conversation again."""
         key, meta = KEY_PREFIX + conversation_id, KEY_PREFIX + conversation_id + META_SUFFIX
+        extra_keys = [FINGERPRINT_PREFIX + fingerprint] if fingerprint else []
+        client_json = json.dumps(client, separators=(",", ":")) if client else ""
         try:
             if read is not None:
                 revision = revise(read.messages)
                 added = self._added(revision, answer)
                 drop = self._overflow([item.decode() for item in read.raw[:revision.keep]] + added)
-                stored = await self.store_if_unchanged(keys=[key, meta], args=[
-                    read.digest, owner, self.ttl, revision.keep, len(read.raw), drop, user or "", *added])
+                stored = await self.store_if_unchanged(keys=[key, meta, *extra_keys], args=[
+                    read.digest, owner, self.ttl, revision.keep, len(read.raw), drop, user or "", client_json,
+                    *added])
                 if stored == -1:
                     raise NotOwned(conversation_id)
                 if stored == 1:
@@ -144,7 +153,11 @@ class ConversationStore:
                         pipe.hsetnx(meta, "owner", owner)
                         if user:
                             pipe.hset(meta, "user", user)
+                        if client_json:
+                            pipe.hset(meta, "client", client_json)
                         pipe.expire(meta, self.ttl)
+                        for fingerprint_key in extra_keys:
+                            pipe.set(fingerprint_key, key, ex=self.ttl)
                         await pipe.execute()
                         return
                     except WatchError:
@@ -167,13 +180,25 @@ class ConversationStore:
             drop += 1
         return drop
 
-    async def details(self, conversation_id: str) -> dict[str, str]:
-        """What is recorded about the conversation besides its messages (the client's `user`)."""
+    async def details(self, conversation_id: str) -> dict[str, Any]:
+        """What is recorded about the conversation besides its messages: the client's `user`, and
+        what the calling platform said of itself (`client`)."""
         try:
             raw = await self.redis.hgetall(KEY_PREFIX + conversation_id + META_SUFFIX)
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
-        return {k.decode(): v.decode() for k, v in raw.items() if k != b"owner"}
+        found = {k.decode(): v.decode() for k, v in raw.items() if k != b"owner"}
+        if "client" in found:
+            found["client"] = json.loads(found["client"])
+        return found
+
+    async def find_by_fingerprint(self, fingerprint: str) -> str | None:
+        """The conversation whose history, as its client will send it next, has this fingerprint."""
+        try:
+            key = await self.redis.get(FINGERPRINT_PREFIX + fingerprint)
+        except REDIS_FAILURES as error:
+            raise unavailable(error) from error
+        return key.decode().removeprefix(KEY_PREFIX) if key else None
 
     async def delete(self, conversation_id: str, owner: str = SHARED_OWNER) -> bool:
         key = KEY_PREFIX + conversation_id

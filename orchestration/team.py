@@ -133,12 +133,13 @@ class Team:
         outcomes = await asyncio.gather(
             *(self._call_worker(agent, state["task"], known, iteration) for agent in state["pending"])
         )
-        findings = {finding.agent: finding for finding, _ in outcomes}
-        trace = [run for _, run in outcomes]
+        findings = {finding.agent: finding for finding, _, _ in outcomes}
+        trace = [run for _, run, _ in outcomes]
         return {
             "findings": findings,
             "trace": trace,
-            "llm_ms": max((run.llm_ms for _, run in outcomes), default=0.0),  # the workers run side by side
+            "steps": [step for _, _, step in outcomes],
+            "llm_ms": max((run.llm_ms for _, run, _ in outcomes), default=0.0),  # the workers run side by side
             "iteration": iteration,
             "pending": self.review({**state["findings"], **findings}, [*state["trace"], *trace], iteration),
         }
@@ -231,7 +232,9 @@ class Team:
 
     async def _call_worker(
         self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int
-    ) -> tuple[Finding, AgentRun]:
+    ) -> tuple[Finding, AgentRun, Step]:
+        """The worker's finding, its run for the trace, and its step (whose detail is the progress
+        a client sees)."""
         emit = get_stream_writer()
         budget = max(task.seconds_left() * WORKER_SHARE, 0.001)
         subtask = task.model_copy(update={"task_id": new_id("task"), "findings": known,
@@ -240,10 +243,10 @@ class Team:
         circuit = self.circuits[agent]
         if not circuit.allows():
             error = f"skipped: its circuit is {circuit.state()}"
-            emit(TaskEvent(type=EventType.step_finished, data=Step(
-                agent=agent, name="task", status="skipped", detail=error)))
+            step = Step(agent=agent, name="task", status="skipped", detail=error)
+            emit(TaskEvent(type=EventType.step_finished, data=step))
             AGENT_CALLS.labels(agent, "skipped").inc()
-            return _failed(agent, error, t0, iteration)
+            return *_failed(agent, error, t0, iteration), step
         emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent=agent, name="task")))
         try:
             async with asyncio.timeout(budget):
@@ -251,14 +254,15 @@ class Team:
         except (AgentCallError, TimeoutError) as failure:
             error = _describe(failure)
             self._record(agent, False, t0)
-            emit(TaskEvent(type=EventType.step_finished, data=Step(
-                agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)))
-            return _failed(agent, error, t0, iteration)
+            step = Step(agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)
+            emit(TaskEvent(type=EventType.step_finished, data=step))
+            return *_failed(agent, error, t0, iteration), step
         self._record(agent, True, t0, result.usage)
-        emit(TaskEvent(type=EventType.step_finished, data=Step(agent=agent, name="task", duration_ms=_ms(t0))))
+        step = Step(agent=agent, name="task", duration_ms=_ms(t0), detail=found(agent, result))
+        emit(TaskEvent(type=EventType.step_finished, data=step))
         finding = Finding(agent=agent, status="ok", output=result.output, data=result.data, sources=result.sources)
         return finding, AgentRun(agent=agent, status="ok", duration_ms=_ms(t0), usage=result.usage,
-                                 llm_ms=result.llm_ms, iteration=iteration)
+                                 llm_ms=result.llm_ms, iteration=iteration), step
 
     def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None) -> None:
         """The call's outcome: into the agent's circuit and the metrics."""
@@ -270,6 +274,24 @@ class Team:
         if usage:
             AGENT_TOKENS.labels(agent, "prompt").inc(usage.prompt_tokens)
             AGENT_TOKENS.labels(agent, "completion").inc(usage.completion_tokens)
+
+
+def found(agent: AgentName, result: TaskResult) -> str:
+    """What a worker found, in a few words: the passages' files, or the computed figures."""
+    if agent == "researcher":
+        files = list(dict.fromkeys(s.location.split("#")[0].rsplit("/", 1)[-1] for s in result.sources))
+        if not files:
+            return "nothing relevant in the knowledge base"
+        count = len(result.sources)
+        return f"{count} passage{'s' if count != 1 else ''} from {_listed(files)}"
+    figures = [item["display"] for key in ("computations", "refusals") for item in result.data.get(key, [])]
+    if not figures:
+        return "no figures to compute"
+    return "; ".join(figures[:3]) + ("; and more" if len(figures) > 3 else "")
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _initial(task: TaskRequest) -> TeamState:

@@ -4,7 +4,6 @@ pooled HTTP client, /health, /ready and the task route."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -33,6 +32,7 @@ from orchestration.protocol import (
 from servers.access import InternalOnly
 from servers.cancellation import CancelOnDisconnect
 from servers.metrics import Metrics
+from servers.sse import kept_alive
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ ReadinessCheck = Callable[[FastAPI], Awaitable[None]]  # raises when the depende
 ReadinessReport = Callable[[FastAPI], dict[str, Any]]  # more to say in /ready, without failing it
 READY_CHECK_TIMEOUT = 2.0
 PING_SECONDS = 15.0  # a comment line keeps a silent stream alive through proxies with idle timeouts
-QUEUED_EVENTS = 256  # a stream's events waiting for a slow reader; then the producer waits
 
 
 def internal_door(settings: Settings, process: str) -> list[Middleware]:
@@ -172,43 +171,19 @@ def _done(result: TaskResult, task: TaskRequest, started: float) -> TaskResult:
     return result
 
 
-async def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str) -> AsyncIterator[bytes]:
-    """The events as server-sent events. Events that are ready together leave in one write (a burst
-    of tokens costs one send through the middleware and one syscall, not one each); none waits for
-    another. An error is reported to the caller as a typed event, and logged."""
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUED_EVENTS)
+def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str) -> AsyncIterator[bytes]:
+    """The events as server-sent events, kept alive; an error is reported to the caller as a typed
+    event, and logged."""
 
-    async def pump() -> None:
+    async def encoded() -> AsyncIterator[bytes]:
         try:
             async for event in events:
-                await queue.put(event.to_sse())
+                yield event.to_sse()
         except Exception as error:
             log.exception("task %s failed", task.task_id)
             info = ErrorInfo(message=f"{type(error).__name__}: {error}", agent=process)
-            await queue.put(TaskEvent(type=EventType.error, data=info).to_sse())
+            yield TaskEvent(type=EventType.error, data=info).to_sse()
         finally:
-            await queue.put(None)
+            await events.aclose()
 
-    pumping = asyncio.create_task(pump())
-    try:
-        while True:
-            try:
-                async with asyncio.timeout(PING_SECONDS):
-                    batch = [await queue.get()]
-            except TimeoutError:
-                yield b": ping\n\n"
-                continue
-            while not queue.empty():
-                batch.append(queue.get_nowait())
-            ended = batch[-1] is None
-            data = b"".join(part for part in batch if part is not None)
-            if data:
-                yield data
-            if ended:
-                return
-    finally:
-        if not pumping.done():  # the caller left (or this task was cancelled): stop the work below
-            pumping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pumping
-        await events.aclose()
+    return kept_alive(encoded(), PING_SECONDS)

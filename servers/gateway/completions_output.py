@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi.responses import JSONResponse
 
 from orchestration.protocol import Choice, TaskResult, pieces
-from servers.gateway import wire
+from servers.gateway import progress, wire
 from servers.gateway.errors import APIError
 
 if TYPE_CHECKING:
@@ -55,7 +55,10 @@ class CompletionsOutput:
             text = self._text(answer.index, answer.output)
             logprobs = lanes.logprobs_block(answer.logprobs)
             reason = lanes.finish_reason(answer)
-            shaped.append({"index": answer.index, "message": lanes.message(answer, text), "logprobs": logprobs,
+            message = lanes.message(answer, text)
+            if self.chat and exchange.progress and (lines := progress.lines_of(result)):
+                message["reasoning_content"] = "\n".join(lines)
+            shaped.append({"index": answer.index, "message": message, "logprobs": logprobs,
                            "finish_reason": reason} if self.chat else
                           {"index": answer.index, "text": text, "logprobs": logprobs, "finish_reason": reason})
         body = {
@@ -96,6 +99,17 @@ class CompletionsOutput:
     def text(self, index: int, text: str, logprobs: list[dict[str, Any]]) -> list[bytes]:
         return [self._chunk({"content": text}, index=index, logprobs=self.lanes.logprobs_block(logprobs))]
 
+    def progress(self, line: str) -> list[bytes]:
+        """A line of the team's progress, as reasoning; to Open WebUI also as a status event."""
+        if not self.chat:
+            return []
+        return [self._chunk({"reasoning_content": line + "\n"}, **self._status(line, done=False))]
+
+    def _status(self, description: str, done: bool) -> dict[str, Any]:
+        if not self.exchange.open_webui:
+            return {}
+        return {"event": {"type": "status", "data": {"description": description, "done": done}}}
+
     def settled(self, answer: Choice, tail: str) -> list[bytes]:
         chunks = [self._chunk({"content": tail}, index=answer.index)] if tail else []
         if self.lanes.request.wants_json and not answer.tool_calls:  # JSON goes out once checked whole
@@ -107,10 +121,12 @@ class CompletionsOutput:
     async def closing(self, result: TaskResult, answers: list[Choice], usage: dict[str, int] | None) -> list[bytes]:
         exchange, lanes = self.exchange, self.lanes
         chunks = [self._chunk({}, lanes.finish_reason(answer), index=answer.index) for answer in answers[:-1]]
+        metadata = wire.metadata_block(result, exchange.conversation_id, exchange.seconds)
+        done = self._status(f"Answered by {metadata['agents_used'].replace(',', ', ')}.", done=True) \
+            if exchange.progress else {}
         chunks.append(self._chunk(
             {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=exchange.conversation_id,
-            metadata=wire.metadata_block(result, exchange.conversation_id, exchange.seconds),
-            agent_trace=wire.agent_trace_block(result),
+            metadata=metadata, agent_trace=wire.agent_trace_block(result), **done,
         ))
         if usage is not None:
             chunks.append(wire.sse({"id": self.id, "object": self.chunk_kind,

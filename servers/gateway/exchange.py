@@ -32,7 +32,10 @@ from servers.gateway.choices import Lanes
 from servers.gateway.fan_out import fan_out
 from servers.gateway.errors import APIError, DeadlinePassed, ServiceUnavailable
 from servers.gateway.limits import check_sizes
+from servers.gateway import progress
+from servers.gateway.conversation_keys import ConversationKey, next_fingerprint
 from servers.gateway.turns import Turn, prepare_turn
+from servers.sse import kept_alive
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class Output(Protocol):
     def headers(self) -> dict[str, str]: ...
     def opening(self) -> list[bytes]: ...
     def text(self, index: int, text: str, logprobs: list[dict[str, Any]]) -> list[bytes]: ...
+    def progress(self, line: str) -> list[bytes]: ...
     def settled(self, answer: Choice, tail: str) -> list[bytes]: ...
     async def closing(self, result: TaskResult, answers: list[Choice], usage: dict[str, int] | None) -> list[bytes]: ...
     def failure(self, error: APIError) -> list[bytes]: ...
@@ -61,18 +65,24 @@ class Exchange:
     """
 
     def __init__(self, request: Request, body: wire.ChatCompletionRequest | wire.CompletionRequest,
-                 conversation_id: str, output: Callable[[Exchange], Output]):
+                 key: ConversationKey, output: Callable[[Exchange], Output]):
         self.request = request
         self.app = request.app
         self.settings: Settings = request.app.state.settings
         self.body = body
-        self.conversation_id = conversation_id
+        self.key = key
+        self.conversation_id = conversation_id = key.id
+        # the team's progress as reasoning_content: chat only (the other APIs have no such field)
+        self.progress = (isinstance(body, wire.ChatCompletionRequest)
+                         and (body.chorus_progress or self.settings.chorus_progress) == "reasoning")
+        self.open_webui = any(name.startswith("x-openwebui-") for name in request.headers)
+        self.user = body.user or request.headers.get("x-openwebui-user-id")
         self.started = time.perf_counter()
         self.created = wire.now()
         self.deadline = time.time() + self._seconds_allowed()
         conversation_id_var.set(conversation_id)
-        if body.user:
-            log.info("end user %s", body.user)  # the client's `user`, in the request's log line
+        if self.user:
+            log.info("end user %s", self.user)  # the client's `user`, in the request's log line
         self.lanes = Lanes(self._shaping())
         self.output = output(self)
 
@@ -107,6 +117,7 @@ class Exchange:
         self.history = await store.read(self.conversation_id, owner) if self.output.reads_history else None
         stored = self.history.messages if self.history else []
         # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop when large
+        self.sent = prompts[0]
         turns, self.prompt_tokens = await counting(
             lambda: ([prepare_turn(stored, sent, self.settings.max_context_tokens) for sent in prompts],
                      sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
@@ -126,8 +137,8 @@ class Exchange:
                        "x-accel-buffering": "no", **self.output.headers()}
             if planned:  # a stream's headers go out before the work: they name the planned team
                 headers["x-agents-used"] = ",".join(planned)
-            return StreamingResponse(self._stream(events, turn), media_type="text/event-stream",
-                                     headers=headers)
+            return StreamingResponse(kept_alive(self._stream(events, turn), self.settings.stream_keepalive_seconds),
+                                     media_type="text/event-stream", headers=headers)
         result = await self._collect(events)
         self.request.state.llm_ms = result.llm_ms  # the x-chorus-overhead-ms header leaves it out
         answers = result.all_choices()
@@ -206,10 +217,19 @@ class Exchange:
     async def _store(self, turn: Turn, first: Choice) -> None:
         """The first choice is the turn's answer (clients that ask for n show the first)."""
         if self.output.keeps_turn:
+            owner = self.request.state.owner
             answer = Message(role="assistant", content=first.output, tool_calls=first.tool_calls or None)
-            await self.app.state.store.store_turn(self.conversation_id, turn.revise, answer,
-                                                  owner=self.request.state.owner, user=self.body.user,
-                                                  read=self.history)
+            # a conversation the client did not name is found again by the history it will send next
+            fingerprint = None if self.key.named else next_fingerprint(owner, self.sent, answer)
+            await self.app.state.store.store_turn(self.conversation_id, turn.revise, answer, owner=owner,
+                                                  user=self.user, read=self.history, client=self._client(),
+                                                  fingerprint=fingerprint)
+
+    def _client(self) -> dict[str, Any] | None:
+        """What the calling platform said of itself (Vapi's call, number and customer; metadata)."""
+        body = self.body
+        found = {name: getattr(body, name, None) for name in ("call", "phoneNumber", "customer", "metadata")}
+        return {name: value for name, value in found.items() if value} or None
 
     async def _account(self, answers: list[Choice]) -> dict[str, int]:
         """What the client sent and received, counted with tiktoken: the usage block,
@@ -228,6 +248,9 @@ class Exchange:
         stream = TaskStream(events)
         try:
             async for event in stream:
+                if self.progress and (line := progress.line_of(event)):
+                    for chunk in output.progress(line):
+                        yield chunk
                 # JSON is checked whole before any of it goes out: a client never gets invalid JSON
                 if event.type is EventType.token and event.data.delta and lanes.capped():
                     data = event.data

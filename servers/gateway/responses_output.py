@@ -170,6 +170,9 @@ class ResponsesOutput:
     def text(self, index: int, text: str, logprobs: list[dict[str, Any]]) -> list[bytes]:
         return self._delta(text, logprobs)
 
+    def progress(self, line: str) -> list[bytes]:
+        return []  # the Responses API's reasoning items are a model's own; the team's progress is not sent here
+
     def settled(self, answer: Choice, tail: str) -> list[bytes]:
         if answer.index != 0:
             return []

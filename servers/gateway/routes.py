@@ -19,7 +19,7 @@ from servers.gateway.models import Models
 from servers.gateway.response_store import ResponseStore
 from servers.gateway.responses_output import ResponsesOutput
 from servers.gateway.responses_wire import ResponsesRequest
-from servers.gateway.turns import conversation_id_of
+from servers.gateway.conversation_keys import ConversationKey, conversation_key, named_conversation, new_conversation_id
 
 
 def _deleted(found: bool, object_id: str, kind: str, missing: str) -> dict:
@@ -33,6 +33,12 @@ async def _stored_response(responses: ResponseStore, response_id: str, param: st
     if found is None:
         raise NotFound(f"Response with id '{response_id}' not found.", param=param, code="response_not_found")
     return found
+
+
+def _named_or_new(body, request: Request) -> ConversationKey:
+    """Legacy completions and the Responses API do not resend a history to fingerprint."""
+    named = named_conversation(body, request.headers)
+    return ConversationKey(named or new_conversation_id(), named=bool(named))
 
 
 def add_routes(router: APIRouter, settings: Settings) -> None:
@@ -49,34 +55,31 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
     async def chat_completions(body: wire.ChatCompletionRequest, request: Request):
         body.refuse_unfinished()
         sent = [m.to_message(i) for i, m in enumerate(body.messages)]
-        conversation_id = conversation_id_of(
-            body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
-        exchange = Exchange(request, body, conversation_id, CompletionsOutput.for_chat)
+        key = await conversation_key(request.app.state.store, request.state.owner, body, request.headers, sent)
+        exchange = Exchange(request, body, key, CompletionsOutput.for_chat)
         return await exchange.respond([sent])
 
     @router.post("/completions")
     async def completions(body: wire.CompletionRequest, request: Request):
         body.refuse_unfinished()
-        conversation_id = conversation_id_of(
-            body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
-        exchange = Exchange(request, body, conversation_id, CompletionsOutput.for_text)
+        exchange = Exchange(request, body, _named_or_new(body, request), CompletionsOutput.for_text)
         return await exchange.respond([[Message(role="user", content=prompt)] for prompt in body.prompts])
 
     @router.post("/responses")
     async def create_response(body: ResponsesRequest, request: Request):
         body.refuse_unfinished()
         responses: ResponseStore = request.app.state.responses
-        conversation_id = conversation_id_of(
-            body.conversation_id, body.metadata, request.headers.get("x-conversation-id"))
+        key = _named_or_new(body, request)
         if body.previous_response_id:  # it continues that response's conversation
             _, conversation_id = await _stored_response(responses, body.previous_response_id, "previous_response_id",
                                                         request.state.owner)
+            key = ConversationKey(conversation_id, named=True)
         chat = body.to_chat(await responses.resolve(body.items(), request.state.owner))
         chat.refuse_unfinished()
         sent = [m.to_message(i) for i, m in enumerate(chat.messages)]
         output = partial(ResponsesOutput, request=body, store=responses,
                          previous_response_id=body.previous_response_id)
-        return await Exchange(request, chat, conversation_id, output).respond([sent])
+        return await Exchange(request, chat, key, output).respond([sent])
 
     @router.get("/responses/{response_id}")
     async def retrieve_response(response_id: str, request: Request) -> dict:

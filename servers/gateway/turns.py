@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,12 +17,6 @@ class Turn:
     instruction: str
     context: list[Message]  # system messages, then the (trimmed) earlier turns, then this turn's calls
     revise: Callable[[list[Message]], Revision]  # what the stored history becomes, as it is when stored
-
-
-def conversation_id_of(body_id: str | None, metadata: dict[str, str] | None, header: str | None) -> str:
-    """Body field, else metadata.conversation_id, else the X-Conversation-Id header, else a new id."""
-    return (body_id or (metadata or {}).get("conversation_id") or header
-            or f"conv-{uuid.uuid4().hex[:20]}")
 
 
 def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens: int) -> Turn:

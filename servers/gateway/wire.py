@@ -148,8 +148,11 @@ class SamplingFields(BaseModel):
     user: str | None = None
     n: int | None = Field(None, ge=1, le=128)  # MAX_CHOICES decides, before any work
     logprobs: bool | int | None = None
-    metadata: dict[str, str] | None = None
+    # Any JSON values, as Vapi sends them; OpenAI's strings-only rule matters only where OpenAI
+    # stores metadata, and Chorus records it as sent. Only a string conversation_id names one.
+    metadata: dict[str, Any] | None = None
     conversation_id: str | None = Field(None, min_length=1, max_length=200)
+    chorus_progress: Literal["reasoning", "none"] | None = None  # CHORUS_PROGRESS, for this request
 
     @field_validator("stop")
     @classmethod
@@ -182,6 +185,10 @@ class SamplingFields(BaseModel):
 
 class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(min_length=1)
+    # Vapi's custom LLM adds these objects; `call.id` keys the conversation, and all are recorded
+    call: dict[str, Any] | None = None
+    phoneNumber: dict[str, Any] | None = None  # noqa: N815 (Vapi's name)
+    customer: dict[str, Any] | None = None
     max_completion_tokens: int | None = Field(None, ge=0)
     top_logprobs: int | None = Field(None, ge=0, le=20)
     response_format: ResponseFormat | None = None

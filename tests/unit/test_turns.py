@@ -1,6 +1,6 @@
 from orchestration.conversations import Revision, new_messages, reconcile
 from orchestration.protocol import Message, ToolCall
-from servers.gateway.turns import conversation_id_of, prepare_turn, trim_history
+from servers.gateway.turns import prepare_turn, trim_history
 
 
 def m(role, content):
@@ -57,13 +57,6 @@ def test_trimming_drops_oldest_turns_first_and_keeps_system():
     system = [m("system", "rules")]
     kept = trim_history(history, budget=60, system=system, instruction="q3")
     assert kept == [U2, A2]
-
-
-def test_conversation_id_precedence():
-    assert conversation_id_of("body", {"conversation_id": "meta"}, "header") == "body"
-    assert conversation_id_of(None, {"conversation_id": "meta"}, "header") == "meta"
-    assert conversation_id_of(None, None, "header") == "header"
-    assert conversation_id_of(None, None, None).startswith("conv-")
 
 
 def test_calls_and_results_sent_after_the_question_are_this_turns_exchange():

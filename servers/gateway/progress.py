@@ -1,0 +1,54 @@
+"""The team's progress as short readable lines, made from its real events.
+
+A stream sends them as `delta.reasoning_content` before the answer: the field Open WebUI shows as a
+collapsible "thinking" block, and LangChain's ChatDeepSeek and LibreChat read. A whole answer
+carries them as `message.reasoning_content`. Plain OpenAI clients ignore the field.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from orchestration.protocol import EventType, Step, StepStarted, TaskEvent, TaskResult
+
+Progress = Literal["reasoning", "none"]
+WORKERS = {"researcher": "Researcher", "analyst": "Analyst"}
+
+
+def line_of(event: TaskEvent) -> str | None:
+    """The line an event of the team's adds to its progress, if any."""
+    if event.type is EventType.step_finished:
+        return _finished(event.data)
+    if event.type is EventType.step_started:
+        return _started(event.data)
+    return None
+
+
+def lines_of(result: TaskResult) -> list[str]:
+    """A whole answer's progress: the same lines, from the steps the team recorded."""
+    lines = []
+    for step in result.steps:
+        line = _finished(step) or _started(step)
+        if line and line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _started(step: Step | StepStarted) -> str | None:
+    if step.agent == "writer" and step.name == "tools":  # the writer's first step
+        return "Writer: answering."
+    return None
+
+
+def _finished(step: Step) -> str | None:
+    if step.agent == "supervisor" and step.name == "plan":
+        workers = [agent for agent in step.agents if agent in WORKERS]
+        if not workers:
+            return "Planning: the writer answers directly."
+        return f"Planning: {' and '.join(workers)}, then the writer."
+    if step.agent in WORKERS and step.name == "task":
+        name = WORKERS[step.agent]
+        if step.status != "ok":
+            return f"{name}: {step.status} ({step.detail})."
+        return f"{name}: {step.detail or 'done'}."
+    return None
