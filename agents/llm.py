@@ -21,6 +21,7 @@ from langchain_openai import ChatOpenAI
 
 from config import Settings
 from config.settings import AgentRole
+from orchestration.http import CONNECT_TIMEOUT
 from orchestration.protocol import AgentCallError
 
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -71,7 +72,7 @@ class ProseStream:
         self.headers = {"authorization": f"Bearer {llm.api_key.get_secret_value()}",
                         "content-type": "application/json"}
         # a stalled LLM fails the call after `timeout` of silence; the task's deadline bounds the whole
-        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=llm.timeout)
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=llm.timeout)
         self.session = session
 
     def body(self, messages: list[BaseMessage], kwargs: dict[str, Any], streamed: bool) -> bytes:

@@ -18,6 +18,8 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from orchestration.http import CONNECT_TIMEOUT
+
 TASKS_PATH = "/v1/tasks"
 AgentName = Literal["researcher", "analyst", "writer"]
 AGENT_NAMES: tuple[AgentName, ...] = ("researcher", "analyst", "writer")
@@ -387,7 +389,7 @@ class TaskClient:
         for attempt in range(1, self.attempts + 1):
             produced = False
             try:
-                timeout = aiohttp.ClientTimeout(total=None, sock_connect=5.0,
+                timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT,
                                                 sock_read=max(task.seconds_left(), 0.001))
                 async with self.session.post(base_url + TASKS_PATH, data=body, headers=self._headers(task),
                                              timeout=timeout) as response:

@@ -138,13 +138,16 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
         conversation_id_var.set(task.conversation_id or "-")
         log.debug("task %s started: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
         started = time.perf_counter()
+
+        def events() -> AsyncIterator[TaskEvent]:
+            return within(_timed(run(request.app, task), task, started), task.deadline)
+
         if task.stream:
-            events = within(_timed(run(request.app, task), task, started), task.deadline)
-            return StreamingResponse(_sse(events, task, process), media_type="text/event-stream",
+            return StreamingResponse(_sse(events(), task, process), media_type="text/event-stream",
                                      headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
             if run_whole is None:
-                result = await TaskStream(within(_timed(run(request.app, task), task, started), task.deadline)).drain()
+                result = await TaskStream(events()).drain()
             else:
                 try:
                     async with asyncio.timeout(max(task.deadline - time.time(), 0.0)):

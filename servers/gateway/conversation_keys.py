@@ -22,8 +22,8 @@ from typing import Any
 
 from orchestration.conversations import ConversationStore
 from orchestration.protocol import Message
+from servers.gateway.turns import dialogue_of
 
-SYSTEM_ROLES = ("system", "developer")
 OPEN_WEBUI_CHAT = "x-openwebui-chat-id"
 
 
@@ -49,7 +49,7 @@ async def conversation_key(store: ConversationStore, owner: str, body: Any, head
     named = named_conversation(body, headers)
     if named:
         return ConversationKey(named, named=True)
-    dialogue = [m for m in sent if m.role not in SYSTEM_ROLES]
+    dialogue = dialogue_of(sent)
     asked = max((i for i, m in enumerate(dialogue) if m.role == "user"), default=0)
     if asked:  # history came before the question: is it a stored conversation's?
         found = await store.find_by_fingerprint(fingerprint(owner, dialogue[:asked]))
@@ -72,4 +72,4 @@ def fingerprint(owner: str, messages: list[Message]) -> str:
 
 def next_fingerprint(owner: str, sent: list[Message], answer: Message) -> str:
     """The fingerprint of the history the client will send with its next question."""
-    return fingerprint(owner, [m for m in sent if m.role not in SYSTEM_ROLES] + [answer])
+    return fingerprint(owner, dialogue_of(sent) + [answer])

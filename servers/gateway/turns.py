@@ -19,9 +19,14 @@ class Turn:
     revise: Callable[[list[Message]], Revision]  # what the stored history becomes, as it is when stored
 
 
+def dialogue_of(messages: list[Message]) -> list[Message]:
+    """The messages a conversation stores: all but the system (and developer) ones."""
+    return [m for m in messages if m.role not in SYSTEM_ROLES]
+
+
 def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens: int) -> Turn:
     system = [m for m in sent if m.role in SYSTEM_ROLES]  # applies to this turn, never stored
-    dialogue = [m for m in sent if m.role not in SYSTEM_ROLES]
+    dialogue = dialogue_of(sent)
     revision = reconcile(stored, dialogue)
     history = stored[:revision.keep] + revision.fresh
     asked = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
