@@ -31,7 +31,14 @@ status: install
 logs:
 	@tail -n 20 -F .run/logs/*.log
 
-test: install
+# The playground's browser test drives Debian's Chromium (this machine reaches no browser download).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: install $(CHROMIUM)
 	$(PY) -m runtime prepare
 	$(PY) -m pytest
 

@@ -115,7 +115,7 @@ class Computation:
         return f"{self.label} = {self.figure}" + (f" {self.note}" if self.note else "")
 
     def as_dict(self) -> dict:
-        return asdict(self) | {"display": self.display}
+        return asdict(self) | {"figure": self.figure, "display": self.display}
 
 
 @dataclass

@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     model_aliases: str = ""  # comma-separated alias=model pairs, e.g. "gpt-4o=chorus"
     chorus_progress: Literal["reasoning", "none"] = "reasoning"  # the team's progress as reasoning_content
     stream_keepalive_seconds: float = Field(3.0, gt=0, le=60)  # a silent stream gets an SSE comment this often
+    playground: bool = True  # GET / serves the chat page (it calls the API with the key it is given)
     api_keys: str = ""  # comma-separated bearer keys; empty (and no keys file): no auth (loopback use)
     api_keys_file: Path | None = None  # one key a line, plain or as sha256:<hex>
     cors_origins: str = ""  # comma-separated origins browsers may call the gateway from; empty: none

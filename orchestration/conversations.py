@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ from orchestration.protocol import Message
 
 KEY_PREFIX = "chorus:conversation:"
 FINGERPRINT_PREFIX = "chorus:fingerprint:"  # a history's fingerprint -> the conversation's key
+OWNER_INDEX = "chorus:owner:{}:conversations"  # an owner's conversations, scored by last update (ms)
+INDEX_CAP = 1000  # an owner's list keeps its newest conversations; older ones stay reachable by id
+TITLE_CHARS = 80
 META_SUFFIX = ":meta"
 SHARED_OWNER = "-"  # with no API keys, everyone is one owner
 # What a failing Redis raises: redis-py's own errors, and, when a connection drops while it is
@@ -30,8 +34,9 @@ STORE_ATTEMPTS = 8  # a turn that keeps meeting newer versions gives up (StoreUn
 
 
 # Applies a turn only if the history is still the one read (compared by digest): 1 stored, 0 changed
-# meanwhile, -1 owned by another key. KEYS: list, meta, and the next fingerprint's key if any.
-# ARGV: digest, owner, ttl, keep, length read, drop, user, client (JSON), items...
+# meanwhile, -1 owned by another key. KEYS: list, meta, the owner's index, and the next fingerprint's
+# key if any. ARGV: digest, owner, ttl, keep, length read, drop, user, client (JSON), now (ms), title,
+# conversation id, items...
 STORE_IF_UNCHANGED = """
 local owner = redis.call('HGET', KEYS[2], 'owner')
 if owner and owner ~= ARGV[2] then return -1 end
@@ -40,16 +45,20 @@ local keep, length, drop = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6
 if keep < length then
   if keep > 0 then redis.call('LTRIM', KEYS[1], 0, keep - 1) else redis.call('DEL', KEYS[1]) end
 end
-redis.call('RPUSH', KEYS[1], unpack(ARGV, 9))
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 12))
 if drop > 0 then redis.call('LTRIM', KEYS[1], drop, -1) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HSETNX', KEYS[2], 'owner', ARGV[2])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'user', ARGV[7]) end
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'client', ARGV[8]) end
+redis.call('HSET', KEYS[2], 'title', ARGV[10], 'updated', ARGV[9])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-if KEYS[3] then redis.call('SET', KEYS[3], KEYS[1], 'EX', ARGV[3]) end
+redis.call('ZADD', KEYS[3], ARGV[9], ARGV[11])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -INDEX_CAP - 1)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+if KEYS[4] then redis.call('SET', KEYS[4], KEYS[1], 'EX', ARGV[3]) end
 return 1
-"""
+""".replace("INDEX_CAP", str(INDEX_CAP))
 
 
 @dataclass
@@ -62,6 +71,16 @@ class History:
     @property
     def digest(self) -> str:
         return hashlib.sha1(b"\n".join(self.raw)).hexdigest()
+
+
+@dataclass
+class Listed:
+    """A conversation as its owner's list shows it."""
+
+    id: str
+    title: str
+    updated_ms: int
+    messages: int
 
 
 @dataclass
@@ -118,16 +137,18 @@ class ConversationStore:
         round trip; else in a transaction that reads it again. `client` (what the calling platform
         said of itself) is recorded; `fingerprint` will find this conversation again."""
         key, meta = KEY_PREFIX + conversation_id, KEY_PREFIX + conversation_id + META_SUFFIX
-        extra_keys = [FINGERPRINT_PREFIX + fingerprint] if fingerprint else []
+        index = OWNER_INDEX.format(owner)
+        fingerprint_keys = [FINGERPRINT_PREFIX + fingerprint] if fingerprint else []
         client_json = json.dumps(client, separators=(",", ":")) if client else ""
+        now = int(time.time() * 1000)
         try:
             if read is not None:
                 revision = revise(read.messages)
                 added = self._added(revision, answer)
                 drop = self._overflow([item.decode() for item in read.raw[:revision.keep]] + added)
-                stored = await self.store_if_unchanged(keys=[key, meta, *extra_keys], args=[
+                stored = await self.store_if_unchanged(keys=[key, meta, index, *fingerprint_keys], args=[
                     read.digest, owner, self.ttl, revision.keep, len(read.raw), drop, user or "", client_json,
-                    *added])
+                    now, title_of(read.messages[:revision.keep] + revision.fresh), conversation_id, *added])
                 if stored == -1:
                     raise NotOwned(conversation_id)
                 if stored == 1:
@@ -155,8 +176,13 @@ class ConversationStore:
                             pipe.hset(meta, "user", user)
                         if client_json:
                             pipe.hset(meta, "client", client_json)
+                        pipe.hset(meta, mapping={"title": title_of(current[:revision.keep] + revision.fresh),
+                                                 "updated": now})
                         pipe.expire(meta, self.ttl)
-                        for fingerprint_key in extra_keys:
+                        pipe.zadd(index, {conversation_id: now})
+                        pipe.zremrangebyrank(index, 0, -INDEX_CAP - 1)
+                        pipe.expire(index, self.ttl)
+                        for fingerprint_key in fingerprint_keys:
                             pipe.set(fingerprint_key, key, ex=self.ttl)
                         await pipe.execute()
                         return
@@ -181,15 +207,17 @@ class ConversationStore:
         return drop
 
     async def details(self, conversation_id: str) -> dict[str, Any]:
-        """What is recorded about the conversation besides its messages: the client's `user`, and
-        what the calling platform said of itself (`client`)."""
+        """What is recorded about the conversation besides its messages: its title and last update,
+        the client's `user`, and what the calling platform said of itself (`client`)."""
         try:
             raw = await self.redis.hgetall(KEY_PREFIX + conversation_id + META_SUFFIX)
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
-        found = {k.decode(): v.decode() for k, v in raw.items() if k != b"owner"}
+        found: dict[str, Any] = {k.decode(): v.decode() for k, v in raw.items() if k != b"owner"}
         if "client" in found:
             found["client"] = json.loads(found["client"])
+        if "updated" in found:
+            found["updated_at"] = int(found.pop("updated")) // 1000
         return found
 
     async def find_by_fingerprint(self, fingerprint: str) -> str | None:
@@ -200,10 +228,35 @@ class ConversationStore:
             raise unavailable(error) from error
         return key.decode().removeprefix(KEY_PREFIX) if key else None
 
+    async def recent(self, owner: str = SHARED_OWNER, limit: int = 20, before: int | None = None) -> list[Listed]:
+        """The owner's conversations, most recently updated first; `before` (ms) pages back. Entries
+        whose conversation has expired are dropped from the index as they are met."""
+        index = OWNER_INDEX.format(owner)
+        try:
+            newest = "+inf" if before is None else f"({before}"
+            found = await self.redis.zrevrangebyscore(index, newest, "-inf", start=0, num=limit, withscores=True)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for member, _ in found:
+                    pipe.hmget(KEY_PREFIX + member.decode() + META_SUFFIX, "title", "owner")
+                    pipe.llen(KEY_PREFIX + member.decode())
+                replies = await pipe.execute()
+            listed, gone = [], []
+            for (member, score), (title, stored_owner), length in zip(found, replies[::2], replies[1::2]):
+                if not length or (stored_owner or b"").decode() != owner:
+                    gone.append(member)
+                    continue
+                listed.append(Listed(member.decode(), (title or b"").decode(), int(score), length))
+            if gone:
+                await self.redis.zrem(index, *gone)
+            return listed
+        except REDIS_FAILURES as error:
+            raise unavailable(error) from error
+
     async def delete(self, conversation_id: str, owner: str = SHARED_OWNER) -> bool:
         key = KEY_PREFIX + conversation_id
         try:
             _check_owner(await self.redis.hget(key + META_SUFFIX, "owner"), owner, conversation_id)
+            await self.redis.zrem(OWNER_INDEX.format(owner), conversation_id)
             return bool(await self.redis.delete(key, key + META_SUFFIX))
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
@@ -269,6 +322,13 @@ def new_messages(stored: list[Message], sent: list[Message]) -> list[Message]:
         if all(_same(a, b) for a, b in zip(sent[end - overlap : end], stored[-overlap:])):
             return sent[end:]
     return sent
+
+
+def title_of(messages: list[Message]) -> str:
+    """A conversation's title: the start of its first question, on one line."""
+    first = next((m.content for m in messages if m.role == "user"), "")
+    line = " ".join(first.split())
+    return line if len(line) <= TITLE_CHARS else line[:TITLE_CHARS - 1].rstrip() + "…"
 
 
 def as_jsonable(messages: list[Message]) -> list[dict[str, Any]]:

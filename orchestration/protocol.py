@@ -147,6 +147,7 @@ class AgentRun(BaseModel):
 
     agent: AgentName
     status: Literal["ok", "failed"]
+    started_ms: float = 0.0  # after the team began
     duration_ms: float
     llm_ms: float = 0.0  # of which waiting on its LLM
     usage: Usage = Field(default_factory=Usage)

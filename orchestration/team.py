@@ -68,6 +68,7 @@ class TeamState(TypedDict, total=False):
     steps: Annotated[list[Step], operator.add]
     llm_ms: Annotated[float, operator.add]  # waiting on LLMs, on the critical path
     iteration: int
+    started: float  # perf_counter when the team began, so each run's start is an offset from it
     result: TaskResult
 
 
@@ -131,7 +132,8 @@ class Team:
         iteration = state["iteration"] + 1
         known = _ordered(state["findings"])
         outcomes = await asyncio.gather(
-            *(self._call_worker(agent, state["task"], known, iteration) for agent in state["pending"])
+            *(self._call_worker(agent, state["task"], known, iteration, state["started"])
+              for agent in state["pending"])
         )
         findings = {finding.agent: finding for finding, _, _ in outcomes}
         trace = [run for _, run, _ in outcomes]
@@ -186,7 +188,8 @@ class Team:
             parts.append(notice)
             emit(token(notice, "supervisor"))
         run = AgentRun(
-            agent="writer", status="ok" if result else "failed", duration_ms=_ms(t0),
+            agent="writer", status="ok" if result else "failed", started_ms=_offset(t0, state["started"]),
+            duration_ms=_ms(t0),
             usage=result.usage if result else Usage(), llm_ms=result.llm_ms if result else 0.0,
             iteration=state["iteration"] + 1, error=None if result else error,
         )
@@ -231,7 +234,7 @@ class Team:
             await stream.aclose()
 
     async def _call_worker(
-        self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int
+        self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int, started: float
     ) -> tuple[Finding, AgentRun, Step]:
         """The worker's finding, its run for the trace, and its step (whose detail is the progress
         a client sees)."""
@@ -246,7 +249,7 @@ class Team:
             step = Step(agent=agent, name="task", status="skipped", detail=error)
             emit(TaskEvent(type=EventType.step_finished, data=step))
             AGENT_CALLS.labels(agent, "skipped").inc()
-            return *_failed(agent, error, t0, iteration), step
+            return *_failed(agent, error, t0, iteration, started), step
         emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent=agent, name="task")))
         try:
             async with asyncio.timeout(budget):
@@ -256,13 +259,13 @@ class Team:
             self._record(agent, False, t0)
             step = Step(agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)
             emit(TaskEvent(type=EventType.step_finished, data=step))
-            return *_failed(agent, error, t0, iteration), step
+            return *_failed(agent, error, t0, iteration, started), step
         self._record(agent, True, t0, result.usage)
         step = Step(agent=agent, name="task", duration_ms=_ms(t0), detail=found(agent, result))
         emit(TaskEvent(type=EventType.step_finished, data=step))
         finding = Finding(agent=agent, status="ok", output=result.output, data=result.data, sources=result.sources)
-        return finding, AgentRun(agent=agent, status="ok", duration_ms=_ms(t0), usage=result.usage,
-                                 llm_ms=result.llm_ms, iteration=iteration), step
+        return finding, AgentRun(agent=agent, status="ok", started_ms=_offset(t0, started), duration_ms=_ms(t0),
+                                 usage=result.usage, llm_ms=result.llm_ms, iteration=iteration), step
 
     def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None) -> None:
         """The call's outcome: into the agent's circuit and the metrics."""
@@ -295,12 +298,14 @@ def _listed(names: list[str]) -> str:
 
 
 def _initial(task: TaskRequest) -> TeamState:
-    return {"task": task, "findings": {}, "trace": [], "steps": [], "llm_ms": 0.0, "iteration": 0}
+    return {"task": task, "findings": {}, "trace": [], "steps": [], "llm_ms": 0.0, "iteration": 0,
+            "started": time.perf_counter()}
 
 
-def _failed(agent: AgentName, error: str, since: float, iteration: int) -> tuple[Finding, AgentRun]:
+def _failed(agent: AgentName, error: str, since: float, iteration: int, started: float) -> tuple[Finding, AgentRun]:
     return (Finding(agent=agent, status="failed", error=error),
-            AgentRun(agent=agent, status="failed", duration_ms=_ms(since), iteration=iteration, error=error))
+            AgentRun(agent=agent, status="failed", started_ms=_offset(since, started), duration_ms=_ms(since),
+                     iteration=iteration, error=error))
 
 
 async def _delegate_or_write(state: TeamState) -> str:  # async: LangGraph runs a plain function in a thread
@@ -323,6 +328,10 @@ def _describe(error: BaseException) -> str:
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 1)
+
+
+def _offset(at: float, started: float) -> float:
+    return round((at - started) * 1000, 1)
 
 
 def _fallback_answer(findings: list[Finding], error: str | None) -> str:

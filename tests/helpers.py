@@ -8,6 +8,7 @@ import time
 
 import uvicorn
 
+from config.settings import Settings
 from runtime.isolated import ROOT, Stack, stack_ports  # noqa: F401 (the system under test)
 
 
@@ -45,3 +46,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def gateway_settings(stack: Stack, **overrides) -> Settings:
+    """An in-process gateway's settings, in front of the stack's team and Redis (keys, limits: overrides)."""
+    token = (stack.root / "run" / "internal_token").read_text().strip()
+    return Settings(_env_file=None, redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0", internal_token=token,
+                    **{f"{name}_url": stack.url(name) for name in ("supervisor", "researcher", "analyst", "writer")},
+                    **overrides)

@@ -14,11 +14,14 @@ from config import Settings
 from orchestration.context import request_id_var
 from orchestration.conversations import ConversationStore, NotOwned, StoreUnavailable
 from orchestration.protocol import TaskClient
+from servers.access import OPEN_PATHS
 from servers.base import check_http, create_server
 from servers.gateway.errors import APIError, BadRequest, NotFound, ServiceUnavailable, render
 from servers.gateway.guard import Guard, key_digests
 from servers.gateway.limits import Limiter, RateLimits
 from servers.gateway.models import Models
+from servers.gateway.playground import PATH as PLAYGROUND_PATH
+from servers.gateway.playground import add_playground
 from servers.gateway.response_store import ResponseStore
 from servers.gateway.routes import add_routes
 
@@ -47,7 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     doors = [  # the key first (nothing is read for a stranger), then the key's limits
         Middleware(Guard, digests=key_digests(settings.api_keys, settings.api_keys_file),
-                   max_bytes=settings.max_request_bytes),
+                   max_bytes=settings.max_request_bytes,
+                   open_paths=OPEN_PATHS | {PLAYGROUND_PATH} if settings.playground else OPEN_PATHS),
         Middleware(Limiter, max_concurrent=settings.max_concurrent_requests_per_key),
     ]
     app = create_server("gateway", settings, {"redis": redis_answers, "supervisor": supervisor_answers},
@@ -58,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["authorization", "content-type", "x-conversation-id"],
                            expose_headers=["x-conversation-id", "x-agents-used", "x-request-id"])
+    if settings.playground:
+        add_playground(app)
     router = APIRouter()
     add_routes(router, settings)
     app.include_router(router, prefix="/v1")
@@ -85,7 +91,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # of a union's alternatives, the error that went deepest says what is wrong
         first = max(error.errors(), key=lambda e: len(e.get("loc", ())), default={})
         # union branches appear in the location by type ("str", "list[...]"): not part of the path
-        loc = [str(p) for p in first.get("loc", []) if p != "body" and not _branch(p)]
+        loc = [str(p) for p in first.get("loc", [])[1:] if not _branch(p)]  # [0] is where: body, query, path
         param = ".".join(loc) or None
         message = f"Invalid value for '{param}': {first.get('msg')}" if param else str(first.get("msg"))
         if first.get("type") == "json_invalid":

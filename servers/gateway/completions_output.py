@@ -64,7 +64,7 @@ class CompletionsOutput:
         body = {
             "id": self.id, "object": self.kind, "created": exchange.created, "model": self.body.model,
             "choices": shaped, "usage": usage, "conversation_id": exchange.conversation_id,
-            "metadata": metadata, "agent_trace": wire.agent_trace_block(result),
+            "metadata": metadata, "agent_trace": wire.agent_trace_block(result), **wire.findings_blocks(result),
         }
         return JSONResponse(body, headers={"x-conversation-id": exchange.conversation_id,
                                            "x-agents-used": metadata["agents_used"]})
@@ -126,7 +126,7 @@ class CompletionsOutput:
             if exchange.progress else {}
         chunks.append(self._chunk(
             {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=exchange.conversation_id,
-            metadata=metadata, agent_trace=wire.agent_trace_block(result), **done,
+            metadata=metadata, agent_trace=wire.agent_trace_block(result), **wire.findings_blocks(result), **done,
         ))
         if usage is not None:
             chunks.append(wire.sse({"id": self.id, "object": self.chunk_kind,

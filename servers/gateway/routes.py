@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from config import Settings
@@ -95,6 +95,18 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
     @router.post("/embeddings")
     async def embeddings(body: wire.EmbeddingRequest, request: Request):
         return await forward_embeddings(body, request)
+
+    @router.get("/conversations")
+    async def list_conversations(request: Request, limit: int = Query(20, ge=1, le=100),
+                                 before: int | None = Query(None, ge=0)) -> dict:
+        """The caller's conversations, most recently updated first; `before` (a previous page's
+        `next_before`) pages back."""
+        found = await request.app.state.store.recent(request.state.owner, limit + 1, before)
+        page = found[:limit]
+        return {"object": "list", "has_more": len(found) > limit,
+                "next_before": page[-1].updated_ms if len(found) > limit else None,
+                "data": [{"id": c.id, "object": "conversation", "title": c.title,
+                          "updated_at": c.updated_ms // 1000, "message_count": c.messages} for c in page]}
 
     @router.get("/conversations/{conversation_id}")
     async def get_conversation(conversation_id: str, request: Request) -> JSONResponse:

@@ -320,6 +320,16 @@ def agent_trace_block(result: TaskResult) -> list[dict[str, Any]]:
     return [run.model_dump() for run in trace_of(result)]
 
 
+def findings_blocks(result: TaskResult) -> dict[str, list[dict[str, Any]]]:
+    """What the answer rests on, beside it: the figures the analyst computed, and the sources the
+    answer cites (by their [n] in its text)."""
+    computed = [{name: c.get(name) for name in ("label", "expression", "figure", "display")}
+                for c in result.data.get("computations", []) if isinstance(c, dict)]
+    cited = [{"ref": s.ref, "title": s.title, "location": s.location}
+             for s in result.sources if f"[{s.ref}]" in result.output]
+    return {"computations": computed, "sources": cited}
+
+
 def tool_call_block(call: ToolCall) -> dict[str, Any]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
 

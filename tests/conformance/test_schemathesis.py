@@ -9,9 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from config.settings import Settings
 from servers.gateway import create_app
-from tests.helpers import ROOT, ServerThread
+from tests.helpers import ROOT, ServerThread, gateway_settings
 
 # CI lays shared/ beside the clone; OPENAI_SPEC points elsewhere when it is not there.
 SPEC = Path(os.environ.get("OPENAI_SPEC", ROOT.parent / "shared" / "openai-openapi.json"))
@@ -20,10 +19,7 @@ SPEC = Path(os.environ.get("OPENAI_SPEC", ROOT.parent / "shared" / "openai-opena
 def test_spec_fuzzing_with_auth_on_finds_no_server_error_and_no_invalid_response(stack):
     assert SPEC.exists(), f"OpenAI's spec is expected at {SPEC}"
     # the stack's team and Redis, behind a gateway that needs a key
-    token = (stack.root / "run" / "internal_token").read_text().strip()
-    settings = Settings(_env_file=None, api_keys="fuzz-key", internal_token=token,
-                        redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0",
-                        **{f"{name}_url": stack.url(name) for name in ("supervisor", "researcher", "analyst", "writer")})
+    settings = gateway_settings(stack, api_keys="fuzz-key")
     with ServerThread(create_app(settings)) as gateway:
         done = subprocess.run(
             [str(ROOT / ".venv" / "bin" / "schemathesis"), "run", str(SPEC), "-u", gateway.url + "/v1",

@@ -6,9 +6,8 @@ import httpx
 import pytest
 from openai import NotFoundError, OpenAI
 
-from config.settings import Settings
 from servers.gateway import create_app
-from tests.helpers import ServerThread
+from tests.helpers import ServerThread, gateway_settings
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +62,7 @@ def test_concurrent_turns_of_one_conversation_are_each_stored_once(stack):
 
 
 def test_a_conversation_is_invisible_to_every_other_key(stack):
-    settings = Settings(_env_file=None, api_keys="key-one,key-two",
-                        redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0",
-                        supervisor_url=stack.url("supervisor"), writer_url=stack.url("writer"),
-                        internal_token=stack.internal["authorization"].removeprefix("Bearer "))
+    settings = gateway_settings(stack, api_keys="key-one,key-two")
     conv = f"owned-{uuid.uuid4().hex[:8]}"
     with ServerThread(create_app(settings)) as gateway:
         one = OpenAI(base_url=gateway.url + "/v1", api_key="key-one", max_retries=0, timeout=180)
@@ -86,3 +82,39 @@ def test_a_conversation_is_invisible_to_every_other_key(stack):
             two.responses.retrieve(response.id)
         with pytest.raises(NotFoundError):
             two.responses.create(model="chorus-writer", input="and?", previous_response_id=response.id)
+
+
+def test_each_key_lists_its_own_conversations_newest_first_in_pages(stack):
+    import redis
+
+    keys = [f"lister-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with ServerThread(create_app(gateway_settings(stack, api_keys=",".join(keys)))) as gateway:
+        one, two = (OpenAI(base_url=gateway.url + "/v1", api_key=k, max_retries=0, timeout=180) for k in keys)
+        ask = {"model": "chorus-writer", "max_tokens": 8}
+        first = one.chat.completions.create(messages=[{"role": "user", "content": "  Say   hi.\n"}], **ask)
+        second = one.chat.completions.create(messages=[{"role": "user", "content": "Name a colour."}], **ask)
+        theirs = two.chat.completions.create(messages=[{"role": "user", "content": "Name a fruit."}], **ask)
+        one.chat.completions.create(messages=[{"role": "user", "content": "And another?"}],
+                                    extra_body={"conversation_id": first.conversation_id}, **ask)
+
+        def listed(key, **params):
+            return httpx.get(f"{gateway.url}/v1/conversations", params=params,
+                             headers={"authorization": f"Bearer {key}"}).json()
+
+        mine = listed(keys[0])
+        assert [c["id"] for c in mine["data"]] == [first.conversation_id, second.conversation_id]  # by last update
+        assert mine["data"][0]["title"] == "Say hi." and mine["data"][0]["message_count"] == 4
+        assert [c["id"] for c in listed(keys[1])["data"]] == [theirs.conversation_id]
+        page = listed(keys[0], limit=1)
+        assert page["has_more"] and [c["id"] for c in page["data"]] == [first.conversation_id]
+        rest = listed(keys[0], limit=1, before=page["next_before"])
+        assert not rest["has_more"] and [c["id"] for c in rest["data"]] == [second.conversation_id]
+
+        redis.Redis(port=stack.ports["redis"]).delete(f"chorus:conversation:{second.conversation_id}")  # expired
+        assert [c["id"] for c in listed(keys[0])["data"]] == [first.conversation_id]
+        httpx.delete(f"{gateway.url}/v1/conversations/{first.conversation_id}",
+                     headers={"authorization": f"Bearer {keys[0]}"})
+        assert listed(keys[0])["data"] == []
+        refused = httpx.get(f"{gateway.url}/v1/conversations", params={"limit": 0},
+                            headers={"authorization": f"Bearer {keys[0]}"})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "limit"

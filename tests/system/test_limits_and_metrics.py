@@ -6,9 +6,8 @@ import httpx
 import pytest
 from openai import OpenAI, RateLimitError
 
-from config.settings import Settings
 from servers.gateway import create_app
-from tests.helpers import ServerThread
+from tests.helpers import ServerThread, gateway_settings
 
 WHAT = {"model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 6 * 7?"}]}
 
@@ -23,14 +22,6 @@ def test_requests_over_the_size_caps_get_a_400_naming_the_parameter(stack, chang
     refused = httpx.post(stack.base_url + "/chat/completions", json={**WHAT, **change}, timeout=30)
     assert refused.status_code == 400, refused.text
     assert refused.json()["error"]["param"] == param and refused.json()["error"]["code"] == code
-
-
-def gateway_settings(stack, **overrides) -> Settings:
-    """An in-process gateway in front of the stack's team and Redis, with its own limits."""
-    token = (stack.root / "run" / "internal_token").read_text().strip()
-    return Settings(_env_file=None, redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0", internal_token=token,
-                    **{f"{name}_url": stack.url(name) for name in ("supervisor", "researcher", "analyst", "writer")},
-                    **overrides)
 
 
 def start_of_a_window() -> None:
