@@ -4,7 +4,7 @@ Starts its own systems on the bench ports (19500+): the fake LLM, a whole Chorus
 LiteLLM's proxy on the same fake upstream, and last a Chorus system on the embedded model. Prints
 one table and writes it, with the machine and the command, to bench/RESULTS.md.
 
-    python -m bench                 # all seven figures
+    python -m bench                 # all eight figures
     python -m bench --only 1,2      # some of them (no RESULTS.md)
 """
 
@@ -27,12 +27,18 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 AUTH = {"authorization": f"Bearer {BENCH_KEY}"}
 TEAM_QUESTION = "Research what the docs say about Redis and compute the growth from 120 to 150."
 SMALL_TALK = "Hello! How are you today?"
+# A voice call as Vapi's custom LLM sends it: {base}/chat/completions (no /v1), its own objects beside
+# the messages, a spoken question, then a follow-up in the same call.
+VOICE_TURNS = ["What do the docs say about Redis, and what is the growth from 120 to 150?",
+               "Thanks. And what is 15% of 240?"]
+VOICE_CALLS = 3
 SEQUENTIAL = 500
 SATURATION_REQUESTS, SATURATION_CONCURRENCY = 2000, 32
 STREAMS, STREAM_TOKENS, STREAM_DELAY = 1000, 20, 0.05
 RELAY_TOKENS, RELAY_DELAY, RELAY_ROUNDS = 50, 0.01, 30
 MEMORY_REQUESTS, WARM_UP = 20000, 2000
 PROCESSES = ["gateway", "supervisor", "researcher", "analyst", "writer"]
+ALL_FIGURES = range(1, 9)
 
 
 @dataclass
@@ -174,6 +180,30 @@ class Bench:
                            + (f" ({sum(1 for r in runs if r.error)} errors)" if any(r.error for r in runs) else "")
                            for label, runs in results.items()), "-", "reported", None)
 
+    async def voice(self, system) -> None:
+        """Vapi-shaped calls on the embedded model: how soon the caller hears the first words."""
+        url = system.url("gateway") + "/chat/completions"
+        turns: list[list[load.StreamTiming]] = [[] for _ in VOICE_TURNS]
+        async with load.session(2) as http:
+            for call in range(VOICE_CALLS + 1):  # the first call warms the model's cache
+                call_id = f"bench-call-{os.getpid()}-{call}"
+                messages = [{"role": "system", "content": "You are a helpful voice assistant. Keep answers short."}]
+                for turn, question in enumerate(VOICE_TURNS):
+                    messages.append({"role": "user", "content": question})
+                    timing = await load.stream(http, url, {
+                        "model": "chorus", "messages": messages, "call": {"id": call_id, "type": "inboundPhoneCall"},
+                        "metadata": {"tenant": "bench", "attempt": call}, "phoneNumber": {"number": "+15550100"},
+                        "customer": {"number": "+15550199"}}, AUTH)
+                    messages.append({"role": "assistant", "content": timing.text})
+                    if call:
+                        turns[turn].append(timing)
+        errors = sum(1 for runs in turns for t in runs if t.error)
+        self.add(f"8. Vapi-shaped voice calls on the embedded model ({VOICE_CALLS} calls of {len(VOICE_TURNS)} turns, "
+                 "median): first progress line / first content token / whole answer",
+                 "; ".join(f"turn {i + 1} {_median([t.progress for t in runs]):.2f} s / "
+                           f"{_median([t.first for t in runs]):.2f} s / {_median([t.last for t in runs]):.2f} s"
+                           for i, runs in enumerate(turns)) + f" (errors {errors})", "-", "reported", None)
+
     async def run(self) -> None:
         with FakeLLM(BASE_PORT + 80) as llm, chorus_on_fake_llm(BASE_PORT, {"API_KEYS": BENCH_KEY}) as system:
             if self.wants(1, 2, 5, 6):
@@ -186,9 +216,12 @@ class Bench:
             if self.wants(4):
                 llm.restart(tokens=STREAM_TOKENS, delay=STREAM_DELAY)
                 await self.concurrency(system)
-        if self.wants(7):
+        if self.wants(7, 8):
             with chorus_system(BASE_PORT, {"API_KEYS": BENCH_KEY}) as system:
-                await self.embedded(system)
+                if self.wants(7):
+                    await self.embedded(system)
+                if self.wants(8):
+                    await self.voice(system)
 
     def table(self) -> str:
         header = ["figure", "Chorus", "LiteLLM proxy", "goal", "verdict"]
@@ -215,14 +248,14 @@ def machine() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated figure numbers")
+    parser.add_argument("--only", default=",".join(map(str, ALL_FIGURES)), help="comma-separated figure numbers")
     args = parser.parse_args()
     only = {int(f) for f in args.only.split(",")}
     bench = Bench(only)
     asyncio.run(bench.run())
     table = bench.table()
     print("\n" + table + "\n\n" + "\n".join(bench.notes))
-    if only == {1, 2, 3, 4, 5, 6, 7}:
+    if only == set(ALL_FIGURES):
         RESULTS.write_text(
             "# Benchmark results\n\n"
             "What Chorus adds to an LLM, beside LiteLLM's proxy (one worker) on the same fake upstream, "

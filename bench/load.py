@@ -80,12 +80,13 @@ class StreamTiming:
     pieces: int  # content deltas received
     text: str
     error: str = ""
+    progress: float = 0.0  # seconds to the first line of the team's progress (reasoning_content), if any
 
 
 async def stream(http: aiohttp.ClientSession, url: str, body: dict, headers: dict | None = None) -> StreamTiming:
     """One streamed chat completion, timed at each content delta."""
     started = time.perf_counter()
-    first = last = 0.0
+    first = last = progress = 0.0
     parts: list[str] = []
     try:
         async with http.post(url, json={**body, "stream": True}, headers=headers or {}) as response:
@@ -99,13 +100,15 @@ async def stream(http: aiohttp.ClientSession, url: str, body: dict, headers: dic
                 if "error" in chunk:
                     return StreamTiming(first, last, len(parts), "".join(parts), chunk["error"].get("message", "error"))
                 for choice in chunk.get("choices") or []:
+                    if not progress and (choice.get("delta") or {}).get("reasoning_content"):
+                        progress = time.perf_counter() - started
                     if text := (choice.get("delta") or {}).get("content"):
                         last = time.perf_counter() - started
                         first = first or last
                         parts.append(text)
     except aiohttp.ClientError as error:
         return StreamTiming(first, last, len(parts), "".join(parts), f"{type(error).__name__}: {error}")
-    return StreamTiming(first, last, len(parts), "".join(parts))
+    return StreamTiming(first, last, len(parts), "".join(parts), progress=progress)
 
 
 def median_ms(values: list[float]) -> float:
