@@ -63,7 +63,12 @@ class Settings(BaseSettings):
     local_llm_port: int = Field(8080, ge=1, le=65535)
 
     # --- storage ---
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = "redis://127.0.0.1:6379/0"  # with sentinels: only its password and database are used
+    redis_sentinels: str = ""  # comma-separated host:port of Redis Sentinels; set, the master is found through them
+    redis_sentinel_master: str = "chorus"  # the name the sentinels know the master by
+    redis_sentinel_password: SecretStr = SecretStr("")  # the sentinels' own password, if they have one
+    redis_wait_replicas: int = Field(0, ge=0)  # a stored turn waits until this many replicas have it (WAIT)
+    redis_wait_ms: int = Field(500, ge=0)  # ...for at most this long
     embedded_redis: Switch = Switch.auto
     data_dir: Path = Path(".data")
     run_dir: Path = Path(".run")
@@ -154,6 +159,15 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            host, _, port = entry.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"'{entry}' is not host:port")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
@@ -206,7 +220,15 @@ class Settings(BaseSettings):
     def runs_embedded_redis(self) -> bool:
         if self.embedded_redis is not Switch.auto:
             return self.embedded_redis is Switch.on
-        return urlparse(self.redis_url).hostname in LOOPBACK_HOSTS
+        return not self.sentinel_addresses and urlparse(self.redis_url).hostname in LOOPBACK_HOSTS
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        found = []
+        for entry in filter(None, (e.strip() for e in self.redis_sentinels.split(","))):
+            host, _, port = entry.rpartition(":")
+            found.append((host.strip("[]"), int(port)))
+        return found
 
     @property
     def redis_port(self) -> int:

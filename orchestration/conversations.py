@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError, WatchError
 
 from orchestration.protocol import Message
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "chorus:conversation:"
 FINGERPRINT_PREFIX = "chorus:fingerprint:"  # a history's fingerprint -> the conversation's key
@@ -92,23 +95,15 @@ class Revision:
 
 
 class ConversationStore:
-    def __init__(self, client: redis.Redis, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000):
+    def __init__(self, client: redis.Redis, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000,
+                 wait_replicas: int = 0, wait_ms: int = 500):
         self.redis = client
         self.ttl = ttl_seconds
         self.max_messages = max_messages
         self.max_bytes = max_bytes
+        self.wait_replicas = wait_replicas  # with replicas, a turn is acknowledged once they hold it too
+        self.wait_ms = wait_ms
         self.store_if_unchanged = client.register_script(STORE_IF_UNCHANGED)
-
-    @classmethod
-    def from_url(cls, url: str, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000) -> ConversationStore:
-        # A blocking pool: at its size, a request waits for a connection instead of failing
-        # (a fixed pool raises MaxConnectionsError under a thousand concurrent streams).
-        pool = redis.BlockingConnectionPool.from_url(
-            url, socket_timeout=3, socket_connect_timeout=2, health_check_interval=30,
-            max_connections=256, timeout=5,
-        )
-        client = redis.Redis(connection_pool=pool)
-        return cls(client, ttl_seconds, max_messages, max_bytes)
 
     async def ping(self) -> None:
         await self.redis.ping()
@@ -152,6 +147,7 @@ class ConversationStore:
                 if stored == -1:
                     raise NotOwned(conversation_id)
                 if stored == 1:
+                    await self._replicated(conversation_id)
                     return
             async with self.redis.pipeline(transaction=True) as pipe:
                 for _ in range(STORE_ATTEMPTS):
@@ -185,6 +181,7 @@ class ConversationStore:
                         for fingerprint_key in fingerprint_keys:
                             pipe.set(fingerprint_key, key, ex=self.ttl)
                         await pipe.execute()
+                        await self._replicated(conversation_id)
                         return
                     except WatchError:
                         continue
@@ -192,6 +189,16 @@ class ConversationStore:
             raise unavailable(error) from error
         raise StoreUnavailable(f"Conversation '{conversation_id}' kept changing while this turn was stored; "
                                "nothing was stored, try again.")
+
+    async def _replicated(self, conversation_id: str) -> None:
+        """Wait until the replicas hold the turn, so a failover to one of them keeps it. A replica
+        that does not answer in time does not fail the turn (the master has it): it is logged."""
+        if not self.wait_replicas:
+            return
+        held = await self.redis.wait(self.wait_replicas, self.wait_ms)
+        if held < self.wait_replicas:
+            log.warning("turn of %s reached %d of %d replicas in %d ms", conversation_id, held,
+                        self.wait_replicas, self.wait_ms)
 
     @staticmethod
     def _added(revision: Revision, answer: Message) -> list[str]:

@@ -35,7 +35,7 @@ def main() -> None:
     params = xllamacpp.CommonParams()
     params.model.path = str(model_path)
     params.model_alias = LOCAL_MODEL_NAME
-    params.hostnames = ["127.0.0.1"]
+    params.hostnames = [settings.bind_host]  # 0.0.0.0 in a container, so other pods reach it
     params.port = settings.local_llm_port
     params.n_ctx = settings.local_llm_context
     params.n_parallel = settings.local_llm_parallel

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+
+import httpx
 
 import uvicorn
 
@@ -54,3 +61,50 @@ def gateway_settings(stack: Stack, **overrides) -> Settings:
     return Settings(_env_file=None, redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0", internal_token=token,
                     **{f"{name}_url": stack.url(name) for name in ("supervisor", "researcher", "analyst", "writer")},
                     **overrides)
+
+
+def start_of_a_window() -> None:
+    """Rates count per fixed minute: begin well inside one, so the test's requests share it."""
+    if time.time() % 60 > 45:
+        time.sleep(61 - time.time() % 60)
+
+
+class ServerProcess:
+    """One Chorus server (`python -m servers NAME`) in a process of its own, with the given settings
+    as its environment; stopped by its PID. `prefix` runs it elsewhere (`ip netns exec HOST`)."""
+
+    def __init__(self, name: str, env: dict[str, str], url: str, log: Path, prefix: tuple[str, ...] = ()):
+        self.name, self.url, self.log = name, url, log
+        self.process = subprocess.Popen([*prefix, sys.executable, "-m", "servers", name], cwd=ROOT,
+                                        env=os.environ | env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def wait_ready(self, attempts: int = 600) -> ServerProcess:
+        for _ in range(attempts):  # a liveness guard (up to a minute, on a loaded machine), not a speed bound
+            assert self.process.poll() is None, f"{self.name} exited:\n{self.log.read_text()[-3000:]}"
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} did not start:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """As a crash: no drain."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.wait_ready()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

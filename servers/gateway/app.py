@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from config import Settings
+from orchestration import redis_client
 from orchestration.context import request_id_var
 from orchestration.conversations import ConversationStore, NotOwned, StoreUnavailable
 from orchestration.protocol import TaskClient
@@ -36,9 +37,9 @@ def create_app(settings: Settings) -> FastAPI:
         await check_http(app, f"{settings.agent_url('supervisor')}/health")
 
     async def start(app: FastAPI) -> None:
-        app.state.store = ConversationStore.from_url(
-            settings.redis_url, settings.conversation_ttl_seconds, settings.conversation_max_messages,
-            settings.conversation_max_bytes)
+        app.state.store = ConversationStore(
+            redis_client.connect(settings), settings.conversation_ttl_seconds, settings.conversation_max_messages,
+            settings.conversation_max_bytes, settings.redis_wait_replicas, settings.redis_wait_ms)
         app.state.responses = ResponseStore(app.state.store)
         app.state.rate_limits = RateLimits(app.state.store.redis, settings.rate_limit_requests_per_minute,
                                            settings.rate_limit_tokens_per_minute)

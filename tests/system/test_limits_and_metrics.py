@@ -1,13 +1,11 @@
 """Limits (sizes, per-key rates in Redis) and metrics, on the real stack."""
 
-import time
-
 import httpx
 import pytest
 from openai import OpenAI, RateLimitError
 
 from servers.gateway import create_app
-from tests.helpers import ServerThread, gateway_settings
+from tests.helpers import ServerThread, gateway_settings, start_of_a_window
 
 WHAT = {"model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 6 * 7?"}]}
 
@@ -22,12 +20,6 @@ def test_requests_over_the_size_caps_get_a_400_naming_the_parameter(stack, chang
     refused = httpx.post(stack.base_url + "/chat/completions", json={**WHAT, **change}, timeout=30)
     assert refused.status_code == 400, refused.text
     assert refused.json()["error"]["param"] == param and refused.json()["error"]["code"] == code
-
-
-def start_of_a_window() -> None:
-    """Rates count per fixed minute: begin well inside one, so the test's requests share it."""
-    if time.time() % 60 > 45:
-        time.sleep(61 - time.time() % 60)
 
 
 def test_a_key_over_its_request_rate_gets_a_429_with_retry_after_and_other_keys_do_not(stack):
