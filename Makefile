@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: up down status logs test eval bench install
+.PHONY: up down status logs test test-cluster eval bench install
 
 # uv installs exactly what uv.lock pins; it lives in its own small venv so nothing global changes.
 $(UV):
@@ -38,9 +38,21 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
-test: install $(CHROMIUM)
+# The cluster test puts HAProxy in front of each tier's replicas, as a Kubernetes Service would.
+HAPROXY := /usr/sbin/haproxy
+$(HAPROXY):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy
+
+test: install $(CHROMIUM) $(HAPROXY)
 	$(PY) -m runtime prepare
 	$(PY) -m pytest
+
+# Five simulated hosts (network namespaces, so as root): each tier twice behind HAProxy, Redis with
+# failover; a replica of each tier dies, then the Redis master. Also part of `make test`.
+test-cluster: install $(HAPROXY)
+	$(PY) -m runtime prepare
+	$(PY) -m pytest tests/cluster
 
 eval: install
 	@$(PY) -m runtime prepare

@@ -89,10 +89,11 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.fake_llm", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--tokens", type=int, default=20, help="tokens in each answer")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
     args = parser.parse_args()
-    uvicorn.run(create_app(args.tokens, args.delay), host="127.0.0.1", port=args.port, log_level="warning",
+    uvicorn.run(create_app(args.tokens, args.delay), host=args.host, port=args.port, log_level="warning",
                 loop="uvloop", http="httptools", access_log=False)
 
 

@@ -66,7 +66,7 @@ class SentinelGroup:
                 "--appendfsync", "always", "--save", "", "--protected-mode", "no", "--daemonize", "no"]
 
     def _run(self, member: Member, command: list[str]) -> None:
-        log = (self.root / f"{member.role}-{member.port}.log").open("wb")
+        log = (self.root / f"{member.role}-{member.host}-{member.port}.log").open("wb")
         member.process = subprocess.Popen([*member.prefix, *command], stdout=log, stderr=subprocess.STDOUT)
         self.started.append(member)
 
@@ -98,7 +98,7 @@ class SentinelGroup:
 
     def master_address(self, client_for=lambda m: redis.Redis(host=m.host, port=m.port, socket_timeout=1)):
         host, port = client_for(self.sentinels[0]).sentinel_get_master_addr_by_name(MASTER_NAME)
-        return host, int(port)
+        return (host.decode() if isinstance(host, bytes) else host), int(port)
 
     def kill_master(self) -> None:
         """As a crash: SIGKILL, no shutdown save."""
