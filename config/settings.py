@@ -42,6 +42,17 @@ class LLMSettings(BaseModel):
     logprobs: bool  # whether the endpoint returns token log probabilities
 
 
+def host_ports(value: str) -> list[tuple[str, int]]:
+    """`host:port,host:port` as pairs; a ValueError names an entry that is not one."""
+    found = []
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"'{entry}' is not host:port")
+        found.append((host.strip("[]"), int(port)))
+    return found
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore",
@@ -162,10 +173,7 @@ class Settings(BaseSettings):
     @field_validator("redis_sentinels")
     @classmethod
     def _sentinels(cls, value: str) -> str:
-        for entry in filter(None, (e.strip() for e in value.split(","))):
-            host, _, port = entry.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"'{entry}' is not host:port")
+        host_ports(value)
         return value
 
     @field_validator("redis_url")
@@ -224,11 +232,7 @@ class Settings(BaseSettings):
 
     @property
     def sentinel_addresses(self) -> list[tuple[str, int]]:
-        found = []
-        for entry in filter(None, (e.strip() for e in self.redis_sentinels.split(","))):
-            host, _, port = entry.rpartition(":")
-            found.append((host.strip("[]"), int(port)))
-        return found
+        return host_ports(self.redis_sentinels)
 
     @property
     def redis_port(self) -> int:

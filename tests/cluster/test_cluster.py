@@ -28,7 +28,7 @@ import httpx
 import pytest
 import redis
 
-from runtime.sentinel_group import Member, SentinelGroup
+from tests.sentinel_group import Member, SentinelGroup
 from tests.cluster.hosts import Hosts, left_behind
 from tests.helpers import ROOT, ServerProcess, start_of_a_window
 

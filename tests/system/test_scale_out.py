@@ -7,7 +7,7 @@ import httpx
 import pytest
 from openai import OpenAI, RateLimitError
 
-from runtime.sentinel_group import on_loopback
+from tests.sentinel_group import on_loopback
 from tests.helpers import ServerProcess, start_of_a_window
 
 

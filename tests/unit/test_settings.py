@@ -84,3 +84,12 @@ def test_api_keys_are_kept_only_as_digests_and_compared_whole(tmp_path):
     assert "a" not in digests and len(digests) == 3
     assert key_matches("a", digests) and key_matches("from-file", digests)
     assert not key_matches("ab", digests) and not key_matches("", digests)
+
+
+def test_sentinels_are_host_port_pairs_and_replace_the_embedded_redis():
+    settings = Settings(_env_file=None, redis_sentinels="10.0.0.1:26379, [::1]:26380")
+    assert settings.sentinel_addresses == [("10.0.0.1", 26379), ("::1", 26380)]
+    assert not settings.runs_embedded_redis and Settings(_env_file=None).runs_embedded_redis
+    for wrong in ("sentinel", "host:0", "host:port"):
+        with pytest.raises(ValidationError, match="is not host:port"):
+            Settings(_env_file=None, redis_sentinels=wrong)

@@ -1,5 +1,5 @@
-"""Redis in high availability from the embedded valkey binary: a master, a replica and three
-sentinels (quorum 2), for the scale-out tests and anyone trying failover on one machine.
+"""Redis in high availability from the embedded valkey binary, for the scale-out tests: a master,
+a replica and three sentinels (quorum 2).
 
 Each member may run elsewhere (`prefix`, e.g. `ip netns exec HOST`) on its own address. Every
 write reaches the append-only file and is fsynced before it is acknowledged, as with the embedded
