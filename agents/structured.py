@@ -22,7 +22,7 @@ from agents.llm import as_openai_message
 
 from orchestration.protocol import Message, TaskRequest, ToolCall
 
-ATTEMPTS = 2  # one retry, warmer
+ATTEMPTS = 3  # two retries, warmer: the small model sometimes loops past max_tokens twice
 log = logging.getLogger(__name__)
 ARGUMENT_TOKENS = 256
 MAX_STRING_CHARS = 120  # a looping small model fills a string to the bound: keep the whole reply short
@@ -180,8 +180,8 @@ def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[BaseMessage],
                             request_format: dict[str, Any], schema: dict[str, Any], max_tokens: int) -> str:
-    """The LLM's JSON under the format, validated against the schema; asked twice at most (the
-    second time warmer, since the same greedy decoding would fail the same way)."""
+    """The LLM's JSON under the format, validated against the schema; asked up to ATTEMPTS times
+    (warmer after the first, since the same greedy decoding would fail the same way)."""
     payload = [as_openai_message(m) for m in messages]
     params = task.params.llm_kwargs()
     temperature = params.get("temperature", llm.temperature or 0)

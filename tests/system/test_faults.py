@@ -104,6 +104,19 @@ def test_a_supervisor_that_is_down_gives_a_503(stack):
 
 
 # --- Redis killed in the middle of a load -------------------------------------------------------
+def keep_down(rpc, name: str) -> None:
+    """Until supervisord holds the killed process STOPPED: it may not have seen the death yet, or
+    may be restarting it (autorestart), and in those states a stop is refused or comes too early."""
+    for _ in range(600):  # a liveness guard, not a speed bound
+        if rpc.getProcessInfo(name)["statename"] == "STOPPED":
+            return
+        try:
+            rpc.stopProcess(name)
+        except xmlrpc.client.Fault:
+            time.sleep(0.05)  # EXITED, between the death and the restart: ask again
+    raise AssertionError(f"supervisord did not stop {name}")
+
+
 def test_redis_killed_mid_load_loses_no_completed_turn_and_half_writes_nothing(stack):
     outcomes: list[tuple[str, int, dict]] = []
     stop = threading.Event()
@@ -128,14 +141,11 @@ def test_redis_killed_mid_load_loses_no_completed_turn_and_half_writes_nothing(s
         while completed() < 20:
             time.sleep(0.05)
         os.kill(stack.pid("redis"), signal.SIGKILL)  # no shutdown: what was acknowledged must be on disk
-        try:
-            rpc.stopProcess("redis")  # keep it down (supervisord may already have restarted it)
-        except xmlrpc.client.Fault:
-            pass  # it was not running: it is down
+        keep_down(rpc, "redis")
         outage = [httpx.post(stack.base_url + "/chat/completions", timeout=60, json={
             "model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 2 + 2?"}]})
             for _ in range(3)]
-        rpc.startProcess("redis")
+        rpc.startProcess("redis")  # it is STOPPED: supervisord does not restart that by itself
         stack.wait_ready("gateway")
         mark = completed()
         while completed() < mark + 20:
