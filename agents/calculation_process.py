@@ -69,7 +69,7 @@ class _Worker:
         """(True, function(*args)) or (False, what it raised, as text), from the worker; EOFError
         or OSError if the worker died."""
         loop = asyncio.get_running_loop()
-        self.connection.send((function, args))  # small: the pipe's buffer takes it at once
+        self.connection.send((function, args))  # the worker is idle (one call at a time): it reads at once
         readable = loop.create_future()
         loop.add_reader(self.connection.fileno(), lambda: readable.done() or readable.set_result(None))
         try:
