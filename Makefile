@@ -46,13 +46,13 @@ $(HAPROXY):
 
 test: install $(CHROMIUM) $(HAPROXY)
 	$(PY) -m runtime prepare
-	$(PY) -m pytest
+	$(PY) -X faulthandler -m pytest  # a crash prints every thread's stack, even at exit
 
 # Five simulated hosts (network namespaces, so as root): each tier twice behind HAProxy, Redis with
 # failover; a replica of each tier dies, then the Redis master. Also part of `make test`.
 test-cluster: install $(HAPROXY)
 	$(PY) -m runtime prepare
-	$(PY) -m pytest tests/cluster
+	$(PY) -X faulthandler -m pytest tests/cluster
 
 eval: install
 	@$(PY) -m runtime prepare

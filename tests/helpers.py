@@ -23,8 +23,11 @@ class ServerThread:
     """A real uvicorn server for an ASGI app, on a free loopback port, in a background thread."""
 
     def __init__(self, app, port: int = 0):
+        # A handler still running at exit (a test's deliberately stalled agent) is cancelled after 1 s:
+        # a server left running in a daemon thread can crash the interpreter at its exit, when its
+        # event loop's next callback wakes into a finalised interpreter.
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    lifespan="on"))
+                                                    lifespan="on", timeout_graceful_shutdown=1))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> ServerThread:
@@ -46,7 +49,9 @@ class ServerThread:
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        self.thread.join(30)  # a liveness guard, not a speed bound
+        if self.thread.is_alive() and exc[0] is None:  # never hide the test's own failure
+            raise RuntimeError("test server did not stop")
 
 
 def free_port() -> int:
