@@ -40,7 +40,7 @@ def token_text(i: int) -> str:
 
 
 def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitable[None]] | None = None) -> FastAPI:
-    """`before_token(i)`, if given, is awaited before the i-th token of a stream goes out (i >= 1):
+    """`before_token(i)`, if given, is awaited before the i-th token of a stream goes out (i >= 0):
     a test uses it to send tokens in lockstep with what its client has received."""
     app = FastAPI(title="fake LLM")
 
@@ -75,7 +75,7 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
             for i, word in enumerate(words):
                 if delay:
                     await asyncio.sleep(delay)
-                if before_token and i:
+                if before_token:
                     await before_token(i)
                 yield chunk({"content": word})
             yield chunk({}, "stop", usage=usage)

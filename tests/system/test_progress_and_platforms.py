@@ -80,16 +80,6 @@ def test_chat_deepseek_sees_the_progress(stack):
     assert "Analyst: growth from 120 to 150 = 25%." in "".join(streamed)
 
 
-def test_a_silent_stream_is_kept_alive_until_its_first_chunk(stack):
-    # The test stack pings after 0.3 s of silence; the embedded model takes longer than that to answer
-    lines = sse_lines(stack, "/v1/chat/completions", {"model": "chorus", "stream": True, "chorus_progress": "none",
-                                                       "messages": [{"role": "user", "content": RESEARCH}]})
-    first_content = next(i for i, line in enumerate(lines)
-                         if line.startswith("data: {") and '"content":"' in line and '"content":""' not in line)
-    assert any(line.startswith(":") for line in lines[:first_content])
-    assert lines[-1] == "data: [DONE]"
-
-
 def vapi_body(call_id: str, messages: list[dict]) -> dict:
     """What Vapi's custom LLM posts (metadataSendMode: destructured puts metadata at the top level too)."""
     return {
