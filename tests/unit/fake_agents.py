@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ class FakeAgent:
     fail_with: int | None = None  # an HTTP status to answer instead of a result
     calls: list[TaskRequest] = field(default_factory=list)
     timeline: list[tuple[str, str]] | None = None  # shared between agents: ("start"|"end", name)
+    meet: threading.Barrier | None = None  # shared between agents: each waits there for the others
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -30,6 +32,8 @@ class FakeAgent:
             if self.timeline is not None:
                 self.timeline.append(("start", self.name))
             await asyncio.sleep(self.delay)
+            if self.meet:  # a run that waited in vain (the others never came) breaks the barrier
+                await asyncio.to_thread(self.meet.wait, 20)
             if self.timeline is not None:
                 self.timeline.append(("end", self.name))
             if self.fail_with:

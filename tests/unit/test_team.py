@@ -1,5 +1,6 @@
 """The supervisor graph against fake agents over real HTTP."""
 
+import threading
 import time
 from contextlib import ExitStack
 
@@ -36,14 +37,16 @@ async def run_team(agents: dict[str, FakeAgent], instruction: str, stream: bool 
 
 async def test_independent_agents_run_concurrently():
     timeline: list[tuple[str, str]] = []
-    agents = {"researcher": FakeAgent("researcher", delay=0.5, timeline=timeline),
-              "analyst": FakeAgent("analyst", delay=0.5, timeline=timeline),
+    both = threading.Barrier(2)  # each worker finishes only once the other has started
+    agents = {"researcher": FakeAgent("researcher", timeline=timeline, meet=both),
+              "analyst": FakeAgent("analyst", timeline=timeline, meet=both),
               "writer": FakeAgent("writer", output="final answer", timeline=timeline)}
     events, result = await run_team(agents, BOTH)
     assert [run.agent for run in result.trace] == ["researcher", "analyst", "writer"]
     # overlap, not timing: both workers started before either finished, and the writer came last
-    assert [kind for kind, _ in timeline[:2]] == ["start", "start"], timeline
+    assert [kind for kind, _ in timeline] == ["start", "start", "end", "end", "start", "end"], timeline
     assert timeline[-2:] == [("start", "writer"), ("end", "writer")]
+    assert all(run.status == "ok" for run in result.trace), result.trace
 
 
 async def test_writer_tokens_stream_and_join_to_the_result():
