@@ -21,24 +21,16 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from agents.calculator import Refusal
-from agents.word_problems import Analysis, analyse, follow_up
+from agents.reading import read_request
+from agents.word_problems import Analysis
 
 log = logging.getLogger(__name__)
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 OUT_OF_MEMORY = "MemoryError"
 # forkserver: a worker starts from a clean interpreter, not a copy of a threaded server
 CONTEXT = multiprocessing.get_context("forkserver")
-
-
-def _analyse_request(text: str, earlier: list[str], findings: list[str]) -> Analysis:
-    """The request first; a follow-up ("and to 200?") reads the earlier turns; then the findings."""
-    found = analyse(text)
-    if found:
-        return found
-    found = follow_up(text, earlier)
-    if found:
-        return found
-    return analyse("\n".join(findings)) if findings else found
+# the fork server loads the reader (and pint's unit registry, ~1 s) once: a fresh worker is ready at once
+CONTEXT.set_forkserver_preload([__name__])
 
 
 def _serve(connection: Connection) -> None:
@@ -91,7 +83,7 @@ class CalculationProcess:
         self.turn = asyncio.Lock()  # one computation at a time; the budget counts from its start
 
     async def analyse(self, text: str, earlier: list[str], findings: list[str]) -> Analysis:
-        return await self.run(_analyse_request, text, earlier, findings)
+        return await self.run(read_request, text, earlier, findings)
 
     async def run(self, function: Callable[..., Analysis], *args: Any) -> Analysis:
         """function(*args) in the worker; a refusal if it overruns the budget or the memory."""

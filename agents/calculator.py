@@ -104,6 +104,7 @@ class Computation:
     currency: str = ""
     inputs: list[float] = field(default_factory=list)
     note: str = ""  # a gloss after the figure: "(a decline of 25%)"
+    kind: str = ""  # what kind of question it answers ("tip", "payment", ...), for the reading check
 
     @property
     def figure(self) -> str:

@@ -93,6 +93,8 @@ def words_to_digits(text: str, spoken: dict[float, str] | None = None) -> str:
             trail.insert(0, words.pop())
         if not words or words == ["one"]:
             return phrase
+        if all(w in MULTIPLIERS for w in words) and re.search(r"\d\s*$", match.string[:match.start()]):
+            return phrase  # "2.5 million": the scale of the number before it
         number = _words_value(words)
         if number is None:
             return phrase

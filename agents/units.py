@@ -1,8 +1,10 @@
-"""Units the analyst converts: time, length, mass, data sizes and temperature.
+"""Units the analyst converts, through `pint`: time, length, mass, area, volume, speed, data and
+temperature.
 
-Each unit is a factor to its dimension's base unit (seconds, metres, grams, bytes). Months and years
-are calendar averages (a year of 365 days, a month of a twelfth of that). Data sizes follow the
-SI and IEC standards: a gigabyte (GB) is 1000^3 bytes, a gibibyte (GiB) 1024^3.
+The factors come from pint's registry; this module only maps the names people write ("sq ft",
+"km/h", "litres") to pint's units. Months and years are calendar averages (a year of 365 days, a
+month of a twelfth of that), and an acre is the international acre. Data sizes follow the SI and
+IEC standards: a gigabyte (GB) is 1000^3 bytes, a gibibyte (GiB) 1024^3.
 """
 
 from __future__ import annotations
@@ -10,91 +12,127 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pint
+
+REGISTRY = pint.UnitRegistry()
+REGISTRY.define("calendar_year = 365 * day")
+REGISTRY.define("calendar_month = calendar_year / 12")
+REGISTRY.define("calendar_quarter = calendar_year / 4")
+REGISTRY.define("calendar_decade = 10 * calendar_year")
+REGISTRY.define("international_acre = 4046.8564224 * meter ** 2")
+
 
 @dataclass(frozen=True)
 class Unit:
     name: str  # plural, as shown in answers
     dimension: str
-    factor: float  # in the dimension's base unit
+    factor: float  # in the dimension's base unit (pint's)
 
 
-def _units(dimension: str, table: dict[str, tuple[float, str]]) -> dict[str, Unit]:
-    out = {}
-    for aliases, (factor, name) in table.items():
-        for alias in aliases.split("|"):
-            out[alias] = Unit(name, dimension, factor)
-    return out
+# the names people write -> (pint's unit, the plural shown in answers)
+NAMES: dict[str, tuple[str, str]] = {
+    # time
+    "ms|millisecond|milliseconds": ("millisecond", "milliseconds"),
+    "s|sec|secs|second|seconds": ("second", "seconds"),
+    "min|mins|minute|minutes": ("minute", "minutes"),
+    "h|hr|hrs|hour|hours": ("hour", "hours"),
+    "d|day|days": ("day", "days"),
+    "wk|wks|week|weeks": ("week", "weeks"),
+    "fortnight|fortnights": ("fortnight", "fortnights"),
+    "month|months|mo": ("calendar_month", "months"),
+    "quarter|quarters": ("calendar_quarter", "quarters"),
+    "yr|yrs|year|years": ("calendar_year", "years"),
+    "decade|decades": ("calendar_decade", "decades"),
+    # length
+    "mm|millimetre|millimetres|millimeter|millimeters": ("millimeter", "millimetres"),
+    "cm|centimetre|centimetres|centimeter|centimeters": ("centimeter", "centimetres"),
+    "m|metre|metres|meter|meters": ("meter", "metres"),
+    "km|kilometre|kilometres|kilometer|kilometers": ("kilometer", "kilometres"),
+    "inch|inches": ("inch", "inches"),
+    "ft|foot|feet": ("foot", "feet"),
+    "yd|yard|yards": ("yard", "yards"),
+    "mi|mile|miles": ("mile", "miles"),
+    "nmi|nautical mile|nautical miles": ("nautical_mile", "nautical miles"),
+    # mass
+    "mg|milligram|milligrams": ("milligram", "milligrams"),
+    "g|gram|grams": ("gram", "grams"),
+    "kg|kgs|kilo|kilos|kilogram|kilograms": ("kilogram", "kilograms"),
+    "t|tonne|tonnes|metric ton|metric tons": ("tonne", "tonnes"),
+    "oz|ounce|ounces": ("ounce", "ounces"),
+    "lb|lbs|pound|pounds": ("pound", "pounds"),
+    "st|stone|stones": ("stone", "stone"),
+    # area
+    "m2|m²|sq m|sqm|square metre|square metres|square meter|square meters": ("meter ** 2", "square metres"),
+    "km2|km²|sq km|square kilometre|square kilometres|square kilometer|square kilometers":
+        ("kilometer ** 2", "square kilometres"),
+    "ft2|ft²|sq ft|sqft|square foot|square feet": ("foot ** 2", "square feet"),
+    "sq in|square inch|square inches": ("inch ** 2", "square inches"),
+    "sq mi|square mile|square miles": ("mile ** 2", "square miles"),
+    "acre|acres": ("international_acre", "acres"),
+    "ha|hectare|hectares": ("hectare", "hectares"),
+    # volume (US customary measures)
+    "ml|millilitre|millilitres|milliliter|milliliters": ("milliliter", "millilitres"),
+    "l|litre|litres|liter|liters": ("liter", "litres"),
+    "m3|m³|cubic metre|cubic metres|cubic meter|cubic meters": ("meter ** 3", "cubic metres"),
+    "gal|gallon|gallons": ("gallon", "US gallons"),
+    "imperial gallon|imperial gallons": ("imperial_gallon", "imperial gallons"),
+    "qt|quart|quarts": ("quart", "US quarts"),
+    "pt|pint|pints": ("pint", "US pints"),
+    "cup|cups": ("cup", "US cups"),
+    "fl oz|fluid ounce|fluid ounces": ("fluid_ounce", "US fluid ounces"),
+    "tbsp|tablespoon|tablespoons": ("tablespoon", "tablespoons"),
+    "tsp|teaspoon|teaspoons": ("teaspoon", "teaspoons"),
+    # speed
+    "km/h|kph|kmh|km/hr|kilometres per hour|kilometers per hour": ("kilometer / hour", "km/h"),
+    "mph|miles per hour": ("mile / hour", "mph"),
+    "m/s|metres per second|meters per second": ("meter / second", "m/s"),
+    "knot|knots": ("knot", "knots"),
+    # data
+    "bit|bits": ("bit", "bits"),
+    "b|byte|bytes": ("byte", "bytes"),
+    "kb|kilobyte|kilobytes": ("kilobyte", "kilobytes"),
+    "mb|megabyte|megabytes": ("megabyte", "megabytes"),
+    "gb|gigabyte|gigabytes": ("gigabyte", "gigabytes"),
+    "tb|terabyte|terabytes": ("terabyte", "terabytes"),
+    "pb|petabyte|petabytes": ("petabyte", "petabytes"),
+    "kib|kibibyte|kibibytes": ("kibibyte", "kibibytes"),
+    "mib|mebibyte|mebibytes": ("mebibyte", "mebibytes"),
+    "gib|gibibyte|gibibytes": ("gibibyte", "gibibytes"),
+    "tib|tebibyte|tebibytes": ("tebibyte", "tebibytes"),
+}
 
 
-DAY = 86_400.0
+def _unit(pint_name: str, shown: str) -> Unit:
+    base = REGISTRY.Quantity(1, pint_name).to_base_units()
+    dimension = "data" if str(base.units) == "bit" else str(base.dimensionality)
+    return Unit(shown, dimension, float(base.magnitude))
+
+
 UNITS: dict[str, Unit] = {
-    **_units("time", {
-        "ms|millisecond|milliseconds": (1e-3, "milliseconds"),
-        "s|sec|secs|second|seconds": (1.0, "seconds"),
-        "min|mins|minute|minutes": (60.0, "minutes"),
-        "h|hr|hrs|hour|hours": (3_600.0, "hours"),
-        "d|day|days": (DAY, "days"),
-        "wk|wks|week|weeks": (7 * DAY, "weeks"),
-        "fortnight|fortnights": (14 * DAY, "fortnights"),
-        "month|months|mo": (365 * DAY / 12, "months"),
-        "quarter|quarters": (365 * DAY / 4, "quarters"),
-        "yr|yrs|year|years": (365 * DAY, "years"),
-        "decade|decades": (3650 * DAY, "decades"),
-    }),
-    **_units("length", {
-        "mm|millimetre|millimetres|millimeter|millimeters": (1e-3, "millimetres"),
-        "cm|centimetre|centimetres|centimeter|centimeters": (1e-2, "centimetres"),
-        "m|metre|metres|meter|meters": (1.0, "metres"),
-        "km|kilometre|kilometres|kilometer|kilometers": (1e3, "kilometres"),
-        "inch|inches": (0.0254, "inches"),
-        "ft|foot|feet": (0.3048, "feet"),
-        "yd|yard|yards": (0.9144, "yards"),
-        "mi|mile|miles": (1609.344, "miles"),
-        "nmi|nautical mile|nautical miles": (1852.0, "nautical miles"),
-    }),
-    **_units("mass", {
-        "mg|milligram|milligrams": (1e-3, "milligrams"),
-        "g|gram|grams": (1.0, "grams"),
-        "kg|kgs|kilo|kilos|kilogram|kilograms": (1e3, "kilograms"),
-        "t|tonne|tonnes|metric ton|metric tons": (1e6, "tonnes"),
-        "oz|ounce|ounces": (28.349523125, "ounces"),
-        "lb|lbs|pound|pounds": (453.59237, "pounds"),
-        "st|stone|stones": (6350.29318, "stone"),
-    }),
-    **_units("data", {
-        "bit|bits": (0.125, "bits"),
-        "b|byte|bytes": (1.0, "bytes"),
-        "kb|kilobyte|kilobytes": (1e3, "kilobytes"),
-        "mb|megabyte|megabytes": (1e6, "megabytes"),
-        "gb|gigabyte|gigabytes": (1e9, "gigabytes"),
-        "tb|terabyte|terabytes": (1e12, "terabytes"),
-        "pb|petabyte|petabytes": (1e15, "petabytes"),
-        "kib|kibibyte|kibibytes": (2.0 ** 10, "kibibytes"),
-        "mib|mebibyte|mebibytes": (2.0 ** 20, "mebibytes"),
-        "gib|gibibyte|gibibytes": (2.0 ** 30, "gibibytes"),
-        "tib|tebibyte|tebibytes": (2.0 ** 40, "tebibytes"),
-    }),
+    alias: unit for aliases, (pint_name, shown) in NAMES.items()
+    for unit in [_unit(pint_name, shown)] for alias in aliases.split("|")
 }
 TEMPERATURES = {
-    "c": "°C", "°c": "°C", "celsius": "°C", "degrees celsius": "°C", "centigrade": "°C",
-    "f": "°F", "°f": "°F", "fahrenheit": "°F", "degrees fahrenheit": "°F",
+    "c": "°C", "°c": "°C", "celsius": "°C", "degrees celsius": "°C", "degrees c": "°C", "centigrade": "°C",
+    "f": "°F", "°f": "°F", "fahrenheit": "°F", "degrees fahrenheit": "°F", "degrees f": "°F",
     "k": "K", "kelvin": "K", "kelvins": "K",
 }
+PINT_TEMPERATURE = {"°C": "degC", "°F": "degF", "K": "kelvin"}
 DECIMAL_DATA = {"kilobytes", "megabytes", "gigabytes", "terabytes", "petabytes"}
 
 # Longest names first, so "nautical miles" wins over "miles" and "kilograms" over "g".
 _NAMES = sorted({*UNITS, *TEMPERATURES}, key=len, reverse=True)
-UNIT_PATTERN = r"(?:" + "|".join(re.escape(n) for n in _NAMES) + r")(?![A-Za-z])"
+UNIT_PATTERN = r"(?:" + "|".join(re.escape(n) for n in _NAMES) + r")(?![A-Za-z²³/])"
 
 
 def find_unit(name: str) -> Unit | None:
-    return UNITS.get(name.strip().lower())
+    return UNITS.get(" ".join(name.strip().lower().split()))
 
 
 def temperature(name: str) -> str | None:
-    return TEMPERATURES.get(name.strip().lower())
+    return TEMPERATURES.get(" ".join(name.strip().lower().split()))
 
 
 def convert_temperature(value: float, source: str, target: str) -> float:
-    kelvin = {"°C": value + 273.15, "°F": (value - 32) * 5 / 9 + 273.15, "K": value}[source]
-    return {"°C": kelvin - 273.15, "°F": (kelvin - 273.15) * 9 / 5 + 32, "K": kelvin}[target]
+    quantity = REGISTRY.Quantity(value, PINT_TEMPERATURE[source])
+    return float(quantity.to(PINT_TEMPERATURE[target]).magnitude)

@@ -36,6 +36,9 @@ PERIOD = r"(?:years?|yrs?|months?|quarters?|periods?|weeks?|days?|decades?)"
 class Analysis:
     computations: list[Computation] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    labels: list[float] = field(default_factory=list)  # numbers read as labels, not operands (a count)
+    unread: str = ""  # why the request could not be read, when it asks for figures (reading.py)
+    example: str = ""  # a wording of the same request that can be read
 
     def __bool__(self) -> bool:
         return bool(self.computations or self.refusals)
@@ -168,7 +171,7 @@ CHANGE_BY_PERCENT = compiled(
     rf"(?:(?:a|the)\s+\w+\s+of\s+)?({NUM})\s+by\s+({PCT})")
 NUM_THEN_PERCENT_OFF = compiled(rf"({NUM})(?:[^.?!\d%]{{0,40}}?)\b({PCT})\s+(off|discount|cheaper|more expensive|markup)\b")
 PERCENT_OFF = compiled(rf"({PCT})\s+(off|discount on|discount off|more than|less than|increase on|decrease on|on top of)\s+({NUM})")
-WITH_PERCENT = compiled(rf"({NUM})\s+(?:[a-z]+\s+){{0,2}}?(?:with|after|plus|minus|less|and)\s+an?\s+({PCT})\s+(discount|increase|raise|rise|markup|tax|vat|tip|surcharge|reduction|cut|decrease)")
+WITH_PERCENT = compiled(rf"({NUM})\s+(?:[a-z]+\s+){{0,2}}?(?:with|after|plus|minus|less|and|\+)\s+(?:an?\s+)?({PCT})\s+(discount|increase|raise|rise|markup|tax|vat|tip|surcharge|reduction|cut|decrease)")
 PERCENT_AMOUNT = compiled(rf"({PCT})\s+(tip|tax|vat|commission|fee|deposit|service charge|interest)\s+(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
 PERCENT_OF = compiled(rf"({PCT})\s+of\s+(?:an?\s+|the\s+)?({NUM})")
 APPLIED_PERCENT = [  # (pattern, group of the base, of the percentage, of the verb)
@@ -214,6 +217,7 @@ OVER_PERIODS = compiled(rf"\b(?:over|in|across|during|within|after)\s+(?:the\s+(
 CAGR_CUE = compiled(r"\b(cagr|compound(?:ed)?|annual(?:ly|i[sz]ed)?|per (?:year|annum|period|month|quarter)|a year|each year|yearly|every year)\b")
 ABSOLUTE_CUE = compiled(r"\b(how much (?:more|less|did|does|has|have|was|is)|by how (?:much|many)|difference|absolute)\b")
 PERCENT_CUE = compiled(r"%|\b(percent\w*|per cent|rate|growth|cagr|relative)\b")
+DIFFERENCE = compiled(r"\bdifference\b")
 DECLINE = compiled(r"\b(declin\w*|decreas\w*|fell|fall\w*|drop\w*|shr[ai]nk\w*|lost|los[es]\w*|down|reduc\w*|cut)\b")
 
 
@@ -235,6 +239,11 @@ def changes(text: Text, out: Analysis) -> None:
         a, b = start.value, end.value
         text.use(m)
         pair = f"{shown(start)} to {shown(end)}"
+        if absolute and DIFFERENCE.search(text.value):  # a difference has no direction
+            out.computations.append(Computation(f"difference between {shown(start)} and {shown(end)}",
+                                                f"abs({b} - {a})", abs(b - a),
+                                                currency=start.currency or end.currency, inputs=[a, b]))
+            continue
         if absolute:
             out.computations.append(Computation(f"change from {pair}", f"{b} - {a}", b - a,
                                                 currency=start.currency or end.currency, inputs=[a, b]))
@@ -262,6 +271,7 @@ COMPOUND = compiled(
     rf"({NUM})[^.?!\d%]{{0,60}}?\b(?:at|by|of|earning|earns|with|growing|grows)\s+(?:an?\s+)?({PCT})"
     rf"[^.?!\d]{{0,60}}?\b(?:for|over|after|in)\s+({NUM})\s+({PERIOD})")
 SIMPLE = compiled(r"\bsimple interest\b")
+COMPOUNDED = compiled(r"\bcompounded\s+(monthly|quarterly|weekly|daily)\b")
 
 
 @recogniser
@@ -271,6 +281,17 @@ def compound_growth(text: Text, out: Analysis) -> None:
         if base.percent or rate.value <= -100 or n.value > 1000:
             continue
         period = m.group(4).rstrip("s").lower()
+        per_year = COMPOUNDED.search(text.value)
+        if per_year and period == "year" and not SIMPLE.search(text.value):
+            k = {"monthly": 12, "quarterly": 4, "weekly": 52, "daily": 365}[per_year.group(1).lower()]
+            expression = f"{base.value} * (1 + {rate.value} / 100 / {k}) ** ({n.value} * {k})"
+            value = base.value * (1 + rate.value / 100 / k) ** (n.value * k)
+            label = (f"{shown(base)} at {shown(rate)} a year compounded {per_year.group(1).lower()} "
+                     f"for {format_number(n.value)} years")
+            out.computations.append(Computation(label, expression, value, currency=base.currency,
+                                                inputs=[base.value, rate.value, n.value], kind="growth"))
+            text.use(m)
+            continue
         if SIMPLE.search(text.value):
             value = base.value * (1 + rate.value / 100 * n.value)
             expression = f"{base.value} * (1 + {rate.value} / 100 * {n.value})"
@@ -424,13 +445,27 @@ def lists(text: Text, out: Analysis) -> None:
     if not asked:
         return
     found = [m for m in mentions(text.value) if not m.percent]
-    if len(found) < 2:
-        return
+    if found and COUNT_OF_ITEMS.match(text.value[found[0].end:]) and found[0].value == len(found) - 1:
+        out.labels.append(found[0].value)
+        found = found[1:]  # "three items cost $4.99, $12.50 and $7.25": the count is no item
+    measured = {_unit_after(text.value, m) for m in found}
+    if len(found) < 2 or len(measured) > 1:
+        return  # "300 km in 2.5 hours": no average of a distance and a time
     values = [m.value for m in found]
     currency = next((m.currency for m in found if m.currency), "")
     label = _listing([shown(m) for m in found])
     out.computations += _describe(label, values, asked, currency)
     text.value = " " * len(text.value)
+
+
+COUNT_OF_ITEMS = compiled(r"\s+[a-z]+(?:\s+[a-z]+)?\s+(?:cost|costs|are|were|priced|at|:)")
+UNIT_AFTER = compiled(rf"\s*({UNIT})")
+
+
+def _unit_after(text: str, m: Mention) -> str:
+    found = UNIT_AFTER.match(text, m.end)
+    unit = units.find_unit(found.group(1)) if found else None
+    return unit.dimension if unit else ""
 
 
 def _listing(items: list[str]) -> str:
@@ -549,7 +584,7 @@ def _short(expression: str) -> str:
 
 
 # --- entry points ---------------------------------------------------------------------------------------
-def analyse(text: str) -> Analysis:
+def analyse(text: str, recognisers: list[Recogniser] | None = None) -> Analysis:
     """The computations a request asks for (and the ones refused), in the order they were asked."""
     out = Analysis()
     if long := LONG_NUMBER.search(text):  # past any everyday figure, and slow to scan: refused first
@@ -557,7 +592,7 @@ def analyse(text: str) -> Analysis:
         return out
     spoken: dict[float, str] = {}
     reading = Text(normalise(text, spoken), spoken, text)
-    for recognise in RECOGNISERS:
+    for recognise in RECOGNISERS if recognisers is None else recognisers:
         recognise(reading, out)
     return out
 
@@ -572,14 +607,15 @@ def is_follow_up(text: str) -> bool:
     return bool(FOLLOW_UP.search(text)) and len(text.split()) <= 12
 
 
-def follow_up(text: str, earlier: list[str]) -> Analysis:
-    """"and to 200?" after "growth from 120 to 150?": the earlier request with the new number in it."""
+def follow_up(text: str, earlier: list[str], read: Callable[[str], Analysis] = analyse) -> str:
+    """"and to 200?" after "growth from 120 to 150?": the earlier request with the new number in it
+    ("" when text is no follow-up of an earlier request that `read` computes from)."""
     if not is_follow_up(text):
-        return Analysis()
+        return ""
     new = normalise(text)
     for previous in reversed(earlier):
         base = normalise(previous)
-        if not analyse(base).computations:
+        if not read(base).computations:
             continue
         revised = base
         to, start, over = FOLLOW_TO.search(new), FOLLOW_FROM.search(new), FOLLOW_OVER.search(new)
@@ -595,10 +631,12 @@ def follow_up(text: str, earlier: list[str]) -> Analysis:
         else:
             numbers_now, numbers_then = mentions(new), mentions(base)
             if len(numbers_now) != 1 or not numbers_then:
-                return Analysis()
+                return ""
             # the new number takes the place of the last one of its kind: "and 20%?" replaces a percentage
-            same_kind = [m for m in numbers_then if m.percent == numbers_now[0].percent] or numbers_then
+            now = numbers_now[0]
+            same_kind = [m for m in numbers_then if m.percent == now.percent
+                         and (bool(m.currency) == bool(now.currency) or not now.currency)] or numbers_then
             last = same_kind[-1]
-            revised = base[:last.start] + numbers_now[0].text + base[last.end:]
-        return analyse(revised)
-    return Analysis()
+            revised = base[:last.start] + now.text + base[last.end:]
+        return revised
+    return ""

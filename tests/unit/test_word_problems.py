@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.word_problems import analyse, follow_up, parse_table
+from agents.word_problems import analyse, parse_table
 
 
 def figures(text):
@@ -68,15 +68,3 @@ def test_hostile_expressions_are_refused_with_a_sentence():
     refused = analyse("Compute (((9^99)^99)^99)^99").refusals
     assert refused and "digits" in refused[0].reason
     assert "more than 40 digits" in analyse("9" * 5000 + " * 3").refusals[0].reason
-
-
-def test_a_follow_up_computes_from_the_earlier_request():
-    earlier = ["What is the growth from 120 to 150?"]
-    [revised] = follow_up("and to 200?", earlier).computations
-    assert revised.label == "growth from 120 to 200" and round(revised.value, 2) == 66.67
-    assert not follow_up("tell me more", earlier)
-
-
-def test_a_follow_up_percentage_replaces_the_earlier_percentage_not_the_base():
-    [revised] = follow_up("and 20%?", ["What is 15% of 240?"]).computations
-    assert revised.value == 48

@@ -1,0 +1,144 @@
+"""The analyst's reading of a request: figures only from a reading that accounts for the request.
+
+A reading is used only when every number the user wrote is one of its operands or is explained (a
+year that labels a figure), and when it computes the kind of figure the question asks for (a tip,
+a payment, a wage, the figure before a change...). Anything else is declined, with what could not
+be read and a wording that can be: a wrong figure stated as computed is the worst answer there is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents import everyday
+from agents.numbers import Mention, mentions
+from agents.word_problems import RECOGNISERS, Analysis, analyse, follow_up, normalise, shown
+
+READERS = [everyday.read_everyday, *RECOGNISERS]  # the whole-request readers first
+
+# A question that names one of these kinds is answered only by a reading of that kind.
+KINDS: list[tuple[re.Pattern, set[str], str]] = [
+    (everyday.TIP, {"tip"}, "a tip"),
+    (everyday.LOAN, {"payment", "interest"}, "a loan payment"),
+    (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.I), {"points"}, "a change in percentage points"),
+    (everyday.MARKUP, {"markup"}, "a markup"),
+    (re.compile(r"\bmargin\b", re.I), {"margin", "share"}, "a margin"),
+]
+ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|pre-?tax)\b|"
+                         r"\b(before|original(?:ly)?|old|previous|full price)\b.*%", re.I | re.S)
+PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income)\b", re.I)
+ASKS_FIGURES = re.compile(
+    r"\b(how much|how many|how long|how far|what(?:'s| is| was| will| are)|calculat\w*|comput\w*|work out|"
+    r"percent\w*|total|average|mean|rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left)\b"
+    r"|[%?]", re.I)
+PERIOD_TARGET = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b|\b(hourly|daily|weekly|"
+                           r"monthly|yearly|annually)\b", re.I)
+ADD_TO_LIST = re.compile(r"^\s*(?:and\s+)?(?:add|include|with|plus)\s+(.+?)\s*(?:to (?:the|that) list)?\s*[?.!]*$",
+                         re.I)
+ANNUAL = re.compile(r"\b(annual(?:ly|i[sz]ed)?|a year|per year|each year|yearly|cagr|compound\w*)\b", re.I)
+OVER_SPAN = re.compile(r"\b(?:over|in|across|during|within|after)\s+(?:the\s+(?:next|last|past)\s+)?\d", re.I)
+
+
+def read(text: str) -> Analysis:
+    return analyse(label_years(text), READERS)
+
+
+def label_years(text: str) -> str:
+    """Years are labels, not operands: each is blanked out, and two years give an annual rate its span
+    ("between 2020 and 2022 ... the annual growth rate": over 2 years)."""
+    plain = normalise(text)
+    years = [m for m in mentions(plain) if everyday.is_year(m, plain)]
+    for m in reversed(years):
+        plain = plain[:m.start] + " " * (m.end - m.start) + plain[m.end:]
+    plain = re.sub(r"\b(?:in|by|during|for|of|since|until|between|and|to|from|fy)(\s+)(?=[\s,.;:?!]*$|\s{4})",
+                   lambda m: " " * len(m.group(0)), plain, flags=re.I | re.M)
+    if len(years) == 2 and ANNUAL.search(plain) and not OVER_SPAN.search(plain):
+        span = abs(years[1].value - years[0].value)
+        if span:
+            plain = f"{plain.rstrip()} over {span:g} years"
+    return plain
+
+
+def read_request(text: str, earlier: list[str], findings: list[str]) -> Analysis:
+    """The request first; a follow-up reads the earlier turns; then the findings."""
+    found = read(text)
+    why = unaccounted(text, found)
+    if (found.computations and not why) or (found.refusals and not found.computations):
+        return found
+    for revised in _follow_ups(text, earlier):
+        again = read(revised)
+        if again.computations and not unaccounted(revised, again):
+            return again
+    if findings and not everyday.numbers(normalise(text)):
+        return read("\n".join(findings))  # "what is the growth in that table?": the passages' figures
+    if asks_for_figures(text):
+        return Analysis(unread=why or "I could not tell which calculation it asks for", example=example(text))
+    return Analysis()
+
+
+def unaccounted(text: str, analysis: Analysis) -> str:
+    """Why a reading does not account for the request ("" when it does)."""
+    if not analysis.computations:
+        return ""
+    plain = normalise(text)
+    inputs = [value for c in analysis.computations for value in c.inputs] + analysis.labels
+    left = [m for m in everyday.numbers(plain) if not any(_same_number(m, value) for value in inputs)]
+    if left:
+        return f"I could not tell what {_listing([shown(m) for m in left])} stands for in it"
+    kinds = {c.kind for c in analysis.computations}
+    for cue, wanted, name in KINDS:
+        if cue.search(plain) and not kinds & wanted:
+            return f"it asks for {name}, which I could not work out from its wording"
+    if ASKS_BEFORE.search(plain) and "reverse" not in kinds:
+        return "it asks for the figure before a change, which I could not work out from its wording"
+    if PAY_PER_PERIOD.search(plain) and "wage" not in kinds and any(c.label.endswith(_RATE_LABELS)
+                                                                    for c in analysis.computations):
+        return "pay is counted in working time, and I could not tell which from its wording"
+    return ""
+
+
+_RATE_LABELS = tuple(f"as a rate per {p}" for p in ("second", "minute", "hour", "day", "week", "month", "year"))
+
+
+def _same_number(m: Mention, value: float) -> bool:
+    return any(abs(value - written) <= 1e-9 * max(1.0, abs(written)) for written in (m.value, m.raw, m.value / 100))
+
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
+
+
+def asks_for_figures(text: str) -> bool:
+    return bool(everyday.numbers(normalise(text))) and bool(ASKS_FIGURES.search(text))
+
+
+def _follow_ups(text: str, earlier: list[str]) -> list[str]:
+    """The readings of a follow-up: the earlier request revised by it, or continued by it."""
+    if not earlier:
+        return []
+    revised = [follow_up(text, earlier, read)]
+    previous = earlier[-1]
+    target = PERIOD_TARGET.search(text)
+    old = ([*PERIOD_TARGET.finditer(previous)] or [None])[-1]
+    if target and old and not everyday.numbers(normalise(text)):  # "and per week?"
+        revised.append(previous[:old.start()] + target.group(0) + previous[old.end():])
+    extra = ADD_TO_LIST.match(text)
+    if extra and read(previous).computations:  # "add 40 to the list"
+        revised.append(f"{previous.rstrip(' ?.!')}, and {extra.group(1)}?")
+    if not read(previous).computations:
+        revised.append(f"{previous.rstrip(' ?.!')}, {text[:1].lower()}{text[1:]}")  # "We have $8,000." + "If it grows 6% a year...?"
+    return [r for r in revised if r]
+
+
+def example(text: str) -> str:
+    """A wording of the request that can be read, in the user's own numbers where it has them."""
+    found = everyday.numbers(normalise(text))
+    pcts = [shown(m) for m in found if m.percent]
+    amounts = [shown(m) for m in found if not m.percent]
+    if pcts and amounts:
+        return f"“What is {pcts[0]} of {amounts[0]}?” or “{amounts[0]} plus {pcts[0]}”"
+    if len(amounts) >= 2:
+        return f"“What is the change from {amounts[0]} to {amounts[1]}?” or “{amounts[0]} divided by {amounts[1]}”"
+    if amounts:
+        return f"“Convert {amounts[0]} miles to km” or “{amounts[0]} per month over a year”"
+    return "“What is X% of Y?” or “Convert X miles to km”"

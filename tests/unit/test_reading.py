@@ -1,0 +1,72 @@
+"""The reading check: figures only from a reading that accounts for every number and the question's kind."""
+
+import re
+
+import pytest
+
+from agents.reading import read_request
+from agents.numbers import mentions
+
+
+def figures(text, earlier=()):
+    return [round(c.value, 2) for c in read_request(text, list(earlier), []).computations]
+
+
+@pytest.mark.parametrize(("request_text", "expected"), [
+    # the six requests of issue 21
+    ("Our revenue went from $1.2M in 2023 to $1.5M in 2024. What is the growth rate?", [25]),
+    ("Split $240 between 3 people with a 20% tip.", [48, 288, 96]),
+    ("Price went up 12% to $56. What was it before?", [50]),
+    ("Pay off a $10,000 loan at 5% over 3 years: what is the monthly payment?", [299.71, 789.52]),
+    ("I earn $52,000 a year. What is that per hour?", [25]),
+    ("Dinner was $85 and I want to leave an 18% tip. How much should I tip?", [15.3]),
+    # percentage points beside percent, chained percentages, margins and conversions through pint
+    ("Interest rates went from 3% to 4.5%. How many percentage points is that?", [1.5, 50]),
+    ("A $200 coat is discounted 20%, then a further 10% at the till. Final price?", [144]),
+    ("Revenue was $80,000 and costs were $60,000. What is the profit margin?", [25]),
+    ("Convert 60 mph to km/h.", [96.56]),
+    ("How many square feet is 50 square metres?", [538.2]),
+    ("What is the difference between 45 and 72?", [27]),
+])
+def test_everyday_requests_are_read_by_what_they_ask(request_text, expected):
+    assert figures(request_text) == expected
+
+
+@pytest.mark.parametrize("request_text", [
+    "If the ratio is 3 and the other number is 7 and something else is 12, what is it?",
+    "I have 3 cats, 2 dogs and 5 fish. What's my rent?",
+    "What is 15% of 240 for my 3 kids?",  # 3 is neither an operand nor explained
+])
+def test_a_request_the_reading_does_not_account_for_gets_no_figure(request_text):
+    analysis = read_request(request_text, [], [])
+    assert not analysis.computations
+    assert analysis.unread
+    given = {m.value for m in mentions(request_text)}
+    shown = {m.value for m in mentions(analysis.example)}
+    assert shown <= given  # the example wording uses only the user's own numbers
+
+
+def test_a_tip_question_read_as_something_else_is_declined_not_answered():
+    # "tip" names the kind: a reading with no tip in it is no answer to it
+    analysis = read_request("How big a tip is 3 plus 20?", [], [])
+    assert not analysis.computations and "tip" in analysis.unread
+
+
+def test_a_follow_up_computes_from_the_earlier_request():
+    assert figures("and to 200?", ["What is the growth from 120 to 150?"]) == [66.67]
+    assert figures("and 20%?", ["What is 15% of 240?"]) == [48]
+    assert not figures("tell me more", ["What is the growth from 120 to 150?"])
+
+
+def test_a_follow_up_can_extend_a_list_change_the_period_or_continue_a_statement():
+    assert figures("add 40 to the list", ["Average of 10, 20 and 30?"]) == [25]
+    assert figures("and per week?", ["I earn $4,000 a month. What's that per year?"]) == [923.08]
+    assert figures("How much is that over a year?", ["The interest is $45 a month."]) == [540]
+    assert figures("If it grows 6% a year, how much after 5 years?", ["We have $8,000 in savings."]) == [10705.8]
+
+
+def test_years_label_figures_and_give_an_annual_rate_its_span():
+    assert figures("Sales were 4,000 units in 2021 and 5,000 units in 2022. What's the percentage increase?") == [25]
+    [rate] = read_request("Between 2020 and 2022 our users grew from 10,000 to 14,400. What was the annual "
+                          "growth rate?", [], []).computations
+    assert round(rate.value, 2) == 20 and re.search(r"over 2 years", rate.label)
