@@ -33,8 +33,14 @@ class Analyst(Agent):
             "computations": [c.as_dict() for c in analysis.computations],
             "refusals": [r.as_dict() for r in analysis.refusals],
             "needs_data": not analysis.computations and not analysis.refusals,
-            "empty": not lines,
+            "empty": not lines and not analysis.unread,
+            "unread": analysis.unread,
+            "example": analysis.example,
         }
+        if analysis.unread:
+            said = f"The figures could not be read: {analysis.unread}."
+            return Gathered(facts=said, data=data, complete=True, detail="0 computations: not read",
+                            preamble=said)
         if not lines:
             return Gathered(facts="No figures to compute were found.", data=data, complete=True,
                             detail="0 computations", preamble="No figures to compute were found.")

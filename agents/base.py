@@ -7,6 +7,7 @@ timing, streaming, token accounting, the result - is here, once.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -185,7 +186,8 @@ class Agent(ABC):
         index = reply.index
         if gathered.preamble:
             reply.parts.append(gathered.preamble)
-            yield token(gathered.preamble, self.name, index)
+            for piece in _words(gathered.preamble):  # a composed answer streams too
+                yield token(piece, self.name, index)
         reply.messages = self.messages(task, gathered) if not gathered.complete else []
         check = self.output_check(task, gathered) if reply.messages else None
         if reply.messages:
@@ -277,6 +279,12 @@ async def merge(sources: list[AsyncIterator[TaskEvent]]) -> AsyncIterator[TaskEv
     finally:
         for task in tasks:
             task.cancel()
+
+
+def _words(text: str) -> list[str]:
+    """Text that exists whole, in pieces of a few words each, as the client would see a model's."""
+    words = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(words[i:i + 4]) for i in range(0, len(words), 4)] or [text]
 
 
 def _ms(since: float) -> float:

@@ -109,7 +109,10 @@ class Computation:
     @property
     def figure(self) -> str:
         sign = "-" if self.value < 0 else ""
-        return f"{sign}{self.currency}{format_number(abs(self.value))}{self.unit}"
+        shown = format_number(abs(self.value))
+        if self.currency and 0.005 <= abs(self.value) < 1e15 and round(self.value, 2) != round(self.value):
+            shown = f"{abs(self.value):,.2f}"  # money to the cent: $15.30, not $15.3
+        return f"{sign}{self.currency}{shown}{self.unit}"
 
     @property
     def display(self) -> str:

@@ -28,9 +28,8 @@ ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|
                          r"\b(before|original(?:ly)?|old|previous|full price)\b.*%", re.I | re.S)
 PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income)\b", re.I)
 ASKS_FIGURES = re.compile(
-    r"\b(how much|how many|how long|how far|what(?:'s| is| was| will| are)|calculat\w*|comput\w*|work out|"
-    r"percent\w*|total|average|mean|rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left)\b"
-    r"|[%?]", re.I)
+    r"\b(how much|how many|how long|how far|calculat\w*|comput\w*|work out|percent\w*|total|average|mean|"
+    r"rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left|difference|sum)\b|%", re.I)
 PERIOD_TARGET = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b|\b(hourly|daily|weekly|"
                            r"monthly|yearly|annually)\b", re.I)
 ADD_TO_LIST = re.compile(r"^\s*(?:and\s+)?(?:add|include|with|plus)\s+(.+?)\s*(?:to (?:the|that) list)?\s*[?.!]*$",
@@ -61,6 +60,8 @@ def label_years(text: str) -> str:
 
 def read_request(text: str, earlier: list[str], findings: list[str]) -> Analysis:
     """The request first; a follow-up reads the earlier turns; then the findings."""
+    if earlier and earlier[-1] == text:
+        earlier = earlier[:-1]  # the history may end with this very request
     found = read(text)
     why = unaccounted(text, found)
     if (found.computations and not why) or (found.refusals and not found.computations):

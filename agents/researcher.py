@@ -7,6 +7,7 @@ import logging
 
 from agents.base import Agent, Gathered
 from agents.knowledge import KnowledgeBase, Passage
+from agents.quoting import quoted
 from agents.web_search import WebSearch
 from orchestration.protocol import Source, TaskRequest
 
@@ -56,12 +57,12 @@ class Researcher(Agent):
         if not passages:  # nothing relevant: say so at once, with no LLM call and no source
             return Gathered(facts="", detail="0 relevant passages", complete=True, data={"empty": True},
                             preamble=NOTHING_RELEVANT)
-        return Gathered(
-            facts=_numbered(passages),
-            sources=sources,
-            detail=f"{len(passages)} passages",
-            footer="\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources),
-        )
+        footer = "\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources)
+        if self.settings.uses_local_llm(self.name):  # basic profile: the passages' words, not a summary
+            return Gathered(facts="", sources=sources, detail=f"{len(passages)} passages, quoted",
+                            preamble=quoted(query, sources) or _numbered(passages), footer=footer, complete=True)
+        return Gathered(facts=_numbered(passages), sources=sources, detail=f"{len(passages)} passages",
+                        footer=footer)
 
 
 def _numbered(passages: list[Passage]) -> str:

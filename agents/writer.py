@@ -12,11 +12,14 @@ from langchain_core.messages import BaseMessage, SystemMessage
 
 from agents.base import Agent, Gathered, OutputCheck, conversation_messages, findings_text
 from agents.grounding import GroundingCheck, grounds_for
+from agents.quoting import quoted
 from agents.structured import StructuredReply, call_function, choose_function, structured_content
 from orchestration.protocol import Message, TaskRequest
 
 NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no source or computation "
                       "supports them.")
+NO_FIGURES_FOUND = ("I could not read the figures in this request ({why}), so I give no figure rather "
+                    "than a guess. A wording I can compute: {example}.")
 
 
 class Writer(Agent):
@@ -29,6 +32,8 @@ class Writer(Agent):
     )
 
     async def gather(self, task: TaskRequest) -> Gathered:
+        if composed := self.composed(task):
+            return composed
         findings = findings_text(task.findings)
         _, results = this_turns_results(task.messages)
         facts = [f"Findings from the team:\n\n{findings}"] if findings else []
@@ -40,6 +45,28 @@ class Writer(Agent):
             preamble=_lead(task),
             footer=_footer(task),
         )
+
+    def composed(self, task: TaskRequest) -> Gathered | None:
+        """On the basic profile, an answer of facts and figures is composed from the findings, with
+        no paraphrase: the small model invents when it restates. It writes only where no fact is."""
+        if not self.settings.uses_local_llm("writer") or task.tools or task.response_format:
+            return None
+        computed = [c for f in task.findings for c in f.data.get("computations", [])]
+        unread = next((f.data for f in task.findings if f.data.get("unread")), None)
+        sources = [s for f in task.findings for s in f.sources]
+        if not (computed or unread or sources):
+            return None
+        parts = [_lead(task).strip()]
+        if unread and not computed:
+            parts.append(NO_FIGURES_FOUND.format(why=unread["unread"], example=unread["example"]))
+        if sources:
+            parts.append(quoted(task.instruction, sources).strip())
+        answer = "\n\n".join(part for part in parts if part)
+        if not answer:
+            return None
+        return Gathered(facts="", detail=f"{len(task.findings)} findings, composed without the LLM",
+                        preamble=answer, footer=_footer(task), complete=True,
+                        data={"composed": "figures and quoted sources, no paraphrase (basic profile)"})
 
     def user_prompt(self, task: TaskRequest, gathered: Gathered) -> str:
         if not gathered.facts:

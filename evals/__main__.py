@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 from config import Settings
-from evals import grounding, routing, tool_choice
+from evals import everyday, grounding, routing, tool_choice
 from runtime.isolated import Stack, stack_ports
 
 EVAL_PORTS_BASE = 19000
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through main's finally, which stops the system
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)  # `timeout` and process managers send SIGTERM; Ctrl-C is SIGINT
+    signal.signal(signal.SIGHUP, _stop)
     logging.disable(logging.WARNING)  # the planner's fallbacks are counted, not logged, here
     stack = Stack(Path(tempfile.mkdtemp(prefix="chorus-eval-")), stack_ports(EVAL_PORTS_BASE))
     started = stack.run("up", check=False)
@@ -28,7 +35,9 @@ def main() -> int:
         print()
         tool_choice.report(settings)
         print()
-        return 0 if grounding.report(stack.base_url) else 1
+        met = grounding.report(stack.base_url)
+        print()
+        return 0 if everyday.report(stack.base_url) and met else 1
     finally:
         stack.run("down", check=False)
 

@@ -55,7 +55,12 @@ ANALYSIS = re.compile(
     r"convert|conversion|estimate|forecast|margin|rate of|per cent|discount|tip|interest|split|"
     r"minimum|maximum|lowest|highest|rose|fell|declin\w*|dropped|"
     r"(per|a|an|each|every) (second|minute|hour|day|week|month|quarter|year)|"
-    r"analy[sz]\w*|compare the (numbers|figures))\b|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b",
+    r"analy[sz]\w*|compare the (numbers|figures)|"
+    r"price|cost|costs|pay|paid|salary|earn\w*|wages?|worth|left|churn|share|margin|mark-?up|mpg|speed|pace|"
+    r"how far|how long|bill|loan|mortgage|each|half|split|sav(e|es|ings)|return|fill-?up|"
+    r"(in|into|to)\s+(\w+\s+)?(km|kilomet\w+|miles?|met(er|re)s?|feet|foot|inch\w*|[kmgt]i?b|litres?|liters?|"
+    r"gallons?|pounds|kg|ounces|celsius|fahrenheit|hours|minutes|days|weeks|months|years))\b"
+    r"|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b|\d\s*/\s*\d",
     re.I,
 )
 HAS_NUMBER = re.compile(

@@ -33,8 +33,7 @@ def test_everyday_requests_are_read_by_what_they_ask(request_text, expected):
 
 
 @pytest.mark.parametrize("request_text", [
-    "If the ratio is 3 and the other number is 7 and something else is 12, what is it?",
-    "I have 3 cats, 2 dogs and 5 fish. What's my rent?",
+    "How much rent do I pay with 3 cats, 2 dogs and 5 fish?",
     "What is 15% of 240 for my 3 kids?",  # 3 is neither an operand nor explained
 ])
 def test_a_request_the_reading_does_not_account_for_gets_no_figure(request_text):
