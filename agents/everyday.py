@@ -80,8 +80,8 @@ def add(out: Analysis, label: str, expression: str, value: float, inputs: list[f
 
 # --- tips, and bills split with or without one ------------------------------------------------------
 TIP = cue(r"\b(tip|tips|tipping|gratuity|service charge)\b")
-PEOPLE = cue(r"(\d+(?:\.\d+)?)\s*(?:people|persons|friends|guests|diners|colleagues|ways|of us|of them)\b"
-             r"|\b(?:between|among|amongst|by|across|into)\s+(\d+)\b(?!\s*%)")
+PEOPLE = cue(r"(\d+(?:\.\d+)?)\s*(?:people|persons|friends|guests|diners|colleagues|ways|of us|of them|at the table)\b"
+             r"|\b(?:between|among|amongst|by|across|into|we're|we are|there are|party of)\s+(\d+)\b(?!\s*[%$€£])")
 TOTAL_ASKED = cue(r"\b(total|altogether|in all|all in|come to|comes to|we pay|i pay|do we pay|do i pay|"
                   r"each|per person|per head|apiece|share|everyone|every one|split)\b")
 
@@ -207,13 +207,13 @@ def loans(text: Text, out: Analysis) -> bool:
 
 
 # --- pay: a wage or salary per hour, week, month or year --------------------------------------------
-PAY = cue(r"\b(earn\w*|salary|salaries|wages?|paid|pay|make|makes|income|take home|gross)\b")
+PAY = cue(r"\b(earn\w*|salary|salaries|wages?|paid|pay|make|makes|income|take home|gross|i'?m on|i am on)\b")
 PERIOD_WORDS = {
     "hour": r"an hour|per hour|a hour|hourly|/\s?h(?:ou)?r|each hour",
     "day": r"a day|per day|daily|/\s?day|each day",
     "week": r"a week|per week|weekly|/\s?w(?:ee)?k|each week|every week",
     "month": r"a month|per month|monthly|/\s?mo(?:nth)?|each month|every month",
-    "year": r"a year|per year|yearly|annual(?:ly)?|per annum|/\s?y(?:ea)?r|each year|every year|a yr|full[- ]time",
+    "year": r"a year|per year|yearly|annual(?:ly)?|per annum|/\s?y(?:ea)?r|each year|every year|a yr",
 }
 PERIOD_OF = {name: cue(rf"(?:{words})\b") for name, words in PERIOD_WORDS.items()}
 WORK_HOURS = {"hour": 2080.0, "day": 260.0, "week": 52.0, "month": 12.0, "year": 1.0}  # in a working year
@@ -411,7 +411,8 @@ def _share(out: Analysis, part: float, whole: float, label: str, inputs: list[fl
 
 # --- chained percentages ------------------------------------------------------------------------------
 CHAIN_NOUN = compiled(r"\s*(?:sales\s+)?(off|discount|tax|vat|tip|markup|surcharge|increase|decrease|rise|drop|cut)\b")
-CHAIN = cue(r"\b(then|another|further|followed by|after that|on top|and (?:then )?(?:dropped|fell|grew|rose|gained|lost))\b")
+CHAIN = cue(r"\b(then|another|further|followed by|after that|on top|combined|cumulative|overall|compounded|in total|"
+            r"and (?:then )?(?:dropped|fell|grew|rose|gained|lost))\b")
 
 
 @reader
@@ -429,7 +430,7 @@ def chained_percentages(text: Text, out: Analysis) -> bool:
         window = after.group(0) if after else value[start:pct.start]
         up, down = bool(UP.search(window)), bool(DOWN.search(window))
         if up == down:
-            if re.search(r"\b(another|further|again)\b", window, re.I) and previous_up is not None:
+            if re.search(r"\b(another|further|again|and|then)\b", window, re.I) and previous_up is not None:
                 up = previous_up
             else:
                 return False
@@ -574,7 +575,7 @@ def remainder(text: Text, out: Analysis) -> bool:
 
 
 CHANGE_CUE = cue(r"\b(increase|decrease|growth|grow|grew|gain|rise|rose|fall|fell|drop\w*|change|decline)\b")
-PERCENT_ASKED = cue(r"%|\b(percent\w*|per cent|rate|relative)\b")
+PERCENT_ASKED = cue(r"%|\b(percent\w*|per cent|rate|relative|growth)\b")
 
 
 @reader
@@ -617,3 +618,39 @@ def conversion_asked_after(text: Text, out: Analysis) -> bool:
     before = len(out.computations)
     _convert(m, unit, target, out)
     return len(out.computations) > before
+
+
+TRAVEL_FAR = cue(r"\b(how far|distance|how many (?:km|kilomet\w+|miles|metres|meters))\b")
+TRAVEL_LONG = cue(r"\b(how long|how much time|how many (?:hours|minutes))\b")
+
+
+@reader
+def travel(text: Text, out: Analysis) -> bool:
+    """"How far in 2 hours at 65 mph?" (speed times time), "How long is 90 km at 60 km/h?" (distance over speed)."""
+    value = text.value
+    quantities, found = _quantities(value), numbers(value)
+    if len(quantities) != 2 or len(found) != 2:
+        return False
+    speed = next(((m, u) for m, u in quantities if units.find_unit(u) and
+                  units.find_unit(u).dimension == "[length] / [time]"), None)
+    other = next(((m, u) for m, u in quantities if speed is None or m is not speed[0]), None)
+    if speed is None or other is None or not units.find_unit(other[1]):
+        return False
+    (v, vu), (q, qu) = speed, other
+    v_unit, q_unit = units.find_unit(vu), units.find_unit(qu)
+    if q_unit.dimension == "[time]" and TRAVEL_FAR.search(value):
+        per_hour = v_unit.factor * 3600  # metres an hour
+        distance_unit = "miles" if v_unit.name == "mph" else "kilometres"
+        to_unit = units.find_unit(distance_unit).factor
+        hours = q.value * q_unit.factor / 3600
+        add(out, f"{format_number(hours)} hours at {format_number(v.value)} {vu}",
+            f"{v.value} * {q.value} * {q_unit.factor / 3600:g}", v.value * per_hour / 3600 * q.value * q_unit.factor
+            / to_unit, [v.value, q.value], "travel", unit=f" {distance_unit}")
+        return True
+    if q_unit.dimension == "[length]" and TRAVEL_LONG.search(value):
+        hours = q.value * q_unit.factor / (v.value * v_unit.factor) / 3600
+        add(out, f"{format_number(q.value)} {qu} at {format_number(v.value)} {vu}",
+            f"({q.value} * {q_unit.factor:g}) / ({v.value} * {v_unit.factor:g}) / 3600", hours, [v.value, q.value],
+            "travel", unit=" hours")
+        return True
+    return False

@@ -22,6 +22,8 @@ KINDS: list[tuple[re.Pattern, set[str], str]] = [
     (everyday.LOAN, {"payment", "interest"}, "a loan payment"),
     (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.I), {"points"}, "a change in percentage points"),
     (everyday.MARKUP, {"markup"}, "a markup"),
+    (re.compile(r"\b(per person|per head|each person|each of us|everyone (?:owe|pay)s?|each (?:owe|pay)s?)\b", re.I),
+     {"split", "unit_rate"}, "a share per person"),
     (re.compile(r"\bmargin\b", re.I), {"margin", "share"}, "a margin"),
 ]
 ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|pre-?tax)\b|"
@@ -95,9 +97,12 @@ def unaccounted(text: str, analysis: Analysis) -> str:
     if PAY_PER_PERIOD.search(plain) and "wage" not in kinds and any(c.label.endswith(_RATE_LABELS)
                                                                     for c in analysis.computations):
         return "pay is counted in working time, and I could not tell which from its wording"
+    if not PAY_PER_PERIOD.search(plain) and any(c.currency and c.label.endswith(_HOURLY) for c in analysis.computations):
+        return "money per hour or per day depends on whether it counts working time or all hours"
     return ""
 
 
+_HOURLY = ("as a rate per hour", "as a rate per day", "as a rate per minute", "as a rate per second")
 _RATE_LABELS = tuple(f"as a rate per {p}" for p in ("second", "minute", "hour", "day", "week", "month", "year"))
 
 

@@ -268,8 +268,9 @@ def changes(text: Text, out: Analysis) -> None:
 
 
 COMPOUND = compiled(
-    rf"({NUM})[^.?!\d%]{{0,60}}?\b(?:at|by|of|earning|earns|with|growing|grows)\s+(?:an?\s+)?({PCT})"
-    rf"[^.?!\d]{{0,60}}?\b(?:for|over|after|in)\s+({NUM})\s+({PERIOD})")
+    rf"({NUM})[^.?!\d%]{{0,60}}?\b(?:at|by|of|earning|earns|with|growing|grows|paying|pays|yielding|returning|"
+    rf"rising|increasing|compounding)\s+(?:an?\s+)?({PCT})"
+    rf"[^\d]{{0,60}}?\b(?:for|over|after|in)\s+({NUM})\s+({PERIOD})")
 SIMPLE = compiled(r"\bsimple interest\b")
 COMPOUNDED = compiled(r"\bcompounded\s+(monthly|quarterly|weekly|daily)\b")
 
@@ -449,8 +450,8 @@ def lists(text: Text, out: Analysis) -> None:
         out.labels.append(found[0].value)
         found = found[1:]  # "three items cost $4.99, $12.50 and $7.25": the count is no item
     measured = {_unit_after(text.value, m) for m in found}
-    if len(found) < 2 or len(measured) > 1:
-        return  # "300 km in 2.5 hours": no average of a distance and a time
+    if len(found) < 2 or len(measured) > 1 or len({bool(m.currency) for m in found}) > 1:
+        return  # "300 km in 2.5 hours", "$45 each for 5": no average of a distance and a time, no sum of $ and a count
     values = [m.value for m in found]
     currency = next((m.currency for m in found if m.currency), "")
     label = _listing([shown(m) for m in found])

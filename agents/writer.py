@@ -6,6 +6,7 @@ sentence against the grounds (grounding.py); the sources and anything missing cl
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.messages import BaseMessage, SystemMessage
@@ -18,6 +19,9 @@ from orchestration.protocol import Message, TaskRequest
 
 NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no source or computation "
                       "supports them.")
+NOTHING_TO_QUOTE = ("The knowledge base has nothing on this, and I answer questions of fact only from a "
+                    "source, so I can't answer it here.")
+QUESTION = re.compile(r"\b(what|who|where|when|why|which|how)\b|\?\s*$", re.I)
 NO_FIGURES_FOUND = ("I could not read the figures in this request ({why}), so I give no figure rather "
                     "than a guess. A wording I can compute: {example}.")
 
@@ -54,7 +58,11 @@ class Writer(Agent):
         computed = [c for f in task.findings for c in f.data.get("computations", [])]
         unread = next((f.data for f in task.findings if f.data.get("unread")), None)
         sources = [s for f in task.findings for s in f.sources]
+        searched_nothing = any(f.agent == "researcher" and f.data.get("empty") for f in task.findings)
         if not (computed or unread or sources):
+            if searched_nothing and QUESTION.search(task.instruction):
+                return Gathered(facts="", detail="nothing to quote", preamble=NOTHING_TO_QUOTE, complete=True,
+                                data={"grounding": "checked by construction: no source, so no fact stated"})
             return None
         parts = [_lead(task).strip()]
         if unread and not computed:
@@ -66,7 +74,8 @@ class Writer(Agent):
             return None
         return Gathered(facts="", detail=f"{len(task.findings)} findings, composed without the LLM",
                         preamble=answer, footer=_footer(task), complete=True,
-                        data={"composed": "figures and quoted sources, no paraphrase (basic profile)"})
+                        data={"grounding": "checked by construction: composed from the computed figures and the "
+                                           "sources' own sentences (basic profile, no model text)"})
 
     def user_prompt(self, task: TaskRequest, gathered: Gathered) -> str:
         if not gathered.facts:

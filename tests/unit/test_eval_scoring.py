@@ -23,3 +23,24 @@ def test_sources_are_judged_from_the_answer_the_client_sees():
 def test_the_grounding_set_is_large_enough():
     kinds = [row["kind"] for row in load_rows()]
     assert kinds.count("compute") >= 40 and kinds.count("research") >= 20 and kinds.count("no_sources") >= 20
+
+
+def test_an_everyday_answer_is_right_declined_or_wrong():
+    from evals.everyday import judge
+
+    row = {"turns": ["Split $240 between 3 people with a 20% tip."], "kind": "compute",
+           "expected": [96], "allowed": [48, 288]}
+    assert judge(row, "20% tip on $240 = $48.\n$240 with the tip = $288.\nEach of 3 people pays = $96.")[0] == "right"
+    assert judge(row, "3 plus 20% = 3.6.")[0] == "wrong"  # a misreading stated as computed
+    assert judge(row, "I could not read the figures in this request, so I give no figure.")[0] == "declined"
+    assert judge(row, "Each pays a fair share.")[0] == "wrong"  # no figure, and it does not say so
+
+
+def test_the_everyday_set_has_two_halves_of_varied_questions():
+    from evals.everyday import load
+
+    dev, test = load("dev"), load("test")
+    assert len(dev) + len(test) >= 150 and len(test) >= 75
+    questions = [row["turns"][-1] for row in dev + test]
+    assert len(set(questions)) == len(questions)
+    assert sum(len(row["turns"]) > 1 for row in test) >= 5  # follow-ups in the half never tuned against
