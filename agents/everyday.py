@@ -93,8 +93,8 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
     people_match = PEOPLE.search(value)
     people = None
     if people_match:
-        people_at = people_match.start(1) if people_match.group(1) else people_match.start(2)
-        people = next((m for m in found if m.start == people_at and not m.currency), None)
+        people_at = people_match.end(1) if people_match.group(1) else people_match.end(2)
+        people = next((m for m in found if m.end == people_at and not m.currency), None)
     rest = [money(m, value) for m in found if m is not people]
     pcts, bills = percents(rest), amounts(rest)
     tipped = TIP.search(value)
@@ -172,7 +172,8 @@ def percentage_points(text: Text, out: Analysis) -> bool:
 
 
 # --- loans and mortgages: the payment (amortisation) and the interest -------------------------------
-LOAN = cue(r"\b(loan|loans|mortgage|borrow\w*|financ\w*|repay\w*|instal+ments?|amorti[sz]\w*|car payment)\b")
+LOAN = cue(r"\b(loan|loans|mortgage|borrow\w*|financ\w*|repay\w*|instal+ments?|amorti[sz]\w*|car payment|"
+          r"monthly payments?|pay(?:ing)? off|apr)\b")
 TERM = cue(r"(\d+(?:\.\d+)?)[\s-]*(years?|yrs?|months?|mos?)\b")
 
 
@@ -184,7 +185,7 @@ def loans(text: Text, out: Analysis) -> bool:
     found = numbers(value)
     term = TERM.search(value)
     pcts = percents(found)
-    rest = [m for m in amounts(found) if not (term and m.start == term.start(1))]
+    rest = [m for m in amounts(found) if not (term and m.end == term.end(1))]
     if not term or len(pcts) != 1 or len(rest) != 1:
         return False
     principal, rate = rest[0], pcts[0]
@@ -411,7 +412,7 @@ def _share(out: Analysis, part: float, whole: float, label: str, inputs: list[fl
 
 # --- chained percentages ------------------------------------------------------------------------------
 CHAIN_NOUN = compiled(r"\s*(?:sales\s+)?(off|discount|tax|vat|tip|markup|surcharge|increase|decrease|rise|drop|cut)\b")
-CHAIN = cue(r"\b(then|another|further|followed by|after that|on top|combined|cumulative|overall|compounded|in total|"
+CHAIN = cue(r"\b(then|another|further|followed by|after that|on top|combined|cumulative|overall|compounded|in total|net|"
             r"and (?:then )?(?:dropped|fell|grew|rose|gained|lost))\b")
 
 
@@ -474,7 +475,9 @@ def fractions(text: Text, out: Analysis) -> bool:
     if not match:
         return False
     whole = [m for m in found if m.start >= match.end()]
-    if len(whole) != 1 or len(found) != (3 if match.group(1) else 1):
+    own = [m for m in found if match.start() <= m.end <= match.end()]  # "2 thirds of": the fraction's own
+    found = [m for m in found if m not in own]
+    if len(whole) != 1 or len(found) != 1:
         return False
     if match.group(1):
         a, b = float(match.group(1)), float(match.group(2))
@@ -483,6 +486,7 @@ def fractions(text: Text, out: Analysis) -> bool:
         fraction, said, inputs = a / b, f"{match.group(1)}/{match.group(2)}", [a, b]
     else:
         fraction, said, inputs = FRACTION_WORDS[match.group(3).lower()], match.group(3).lower(), []
+        out.labels.extend(m.value for m in own)
     amount = whole[0]
     add(out, f"{said} of {shown(amount)}", f"{fraction!r} * {amount.value}", fraction * amount.value,
         [*inputs, amount.value], "share", amount.currency)
@@ -495,7 +499,7 @@ BY = compiled(rf"(\d+(?:\.\d+)?)\s*({units.UNIT_PATTERN})\s+(?:by|x|×)\s+(\d+(?
 PER_UNIT_PRICE = compiled(rf"([{CURRENCY_SIGNS}]\s?\d[\d,]*(?:\.\d+)?|\d+(?:\.\d+)?\s+cents)\s+(?:a|an|per|each|/)\s+"
                           rf"({units.UNIT_PATTERN}|kwh|\w+)")
 FEE = cue(r"\b(?:plus|\+|and)\s+(?:an?\s+)?[$€£]")
-TOTAL_WORDS = cue(r"\b(total|how much|cost|pay|bill|altogether|in all|how many|fill)")
+TOTAL_WORDS = cue(r"\b(total|how much|cost|pay|bill|altogether|in all|how many|fill|spend|spent|owe|budget)")
 
 
 @reader
@@ -519,11 +523,12 @@ def products(text: Text, out: Analysis) -> bool:
             return False
         count = next(m for m in found if m is not price)
         after = re.match(rf"\s*({units.UNIT_PATTERN}|kwh|\w+)", value[count.end:], re.I)
-        if count.currency or not after or _same(after.group(1).lower(), rate.group(2).lower()) is None:
+        factor = _same(after.group(1).lower(), rate.group(2).lower()) if after else None
+        if count.currency or factor is None:
             return False
         add(out, f"{shown(price)} per {rate.group(2)} for {shown(count)} {after.group(1)}",
-            f"{price.value} * {count.value}", price.value * count.value, [price.value, count.value], "product",
-            price.currency)
+            f"{price.value} * {count.value} * {factor:g}", price.value * count.value * factor,
+            [price.value, count.value], "product", price.currency)
         return True
     prices = [m for m in found if m.currency]
     counts = [m for m in found if not m.currency]

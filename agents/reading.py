@@ -87,7 +87,7 @@ def unaccounted(text: str, analysis: Analysis) -> str:
     inputs = [value for c in analysis.computations for value in c.inputs] + analysis.labels
     left = [m for m in everyday.numbers(plain) if not any(_same_number(m, value) for value in inputs)]
     if left:
-        return f"I could not tell what {_listing([shown(m) for m in left])} stands for in it"
+        return f"I could not tell what {_listing([shown(m) for m in left])} {'stands' if len(left) == 1 else 'stand'} for in it"
     kinds = {c.kind for c in analysis.computations}
     for cue, wanted, name in KINDS:
         if cue.search(plain) and not kinds & wanted:

@@ -210,7 +210,7 @@ def _apply_percent(base: Mention, pct: Mention, verb: str, out: Analysis) -> Non
                                         currency=base.currency, inputs=[base.value, pct.value]))
 
 
-FROM_TO = compiled(rf"\bfrom\s+({NUM})(?:\s*(?:[a-z]+\s+){{0,3}}?)?\s+to\s+({NUM})")
+FROM_TO = compiled(rf"\bfrom\s+({NUM})(?:\s+[a-z]+){{0,3}}?\s+to\s+({NUM})")
 BETWEEN = compiled(rf"\b(?:change|difference|increase|decrease|growth|decline)\s+(?:between|from)\s+({NUM})\s+(?:and|to)\s+({NUM})")
 BARE_CHANGE = compiled(rf"\b(?:grew|rose|went up|increased|fell|dropped|declined|decreased|went down|shrank|jumped|climbed)\s+({NUM})\s+to\s+({NUM})")
 OVER_PERIODS = compiled(rf"\b(?:over|in|across|during|within|after)\s+(?:the\s+(?:next|last|past)\s+)?({NUM})\s+({PERIOD})")

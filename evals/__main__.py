@@ -24,12 +24,11 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _stop)
     logging.disable(logging.WARNING)  # the planner's fallbacks are counted, not logged, here
     stack = Stack(Path(tempfile.mkdtemp(prefix="chorus-eval-")), stack_ports(EVAL_PORTS_BASE))
-    started = stack.run("up", check=False)
-    if started.returncode != 0:
-        print(f"the eval system did not start\n{started.stdout}\n{started.stderr}")
-        stack.run("down", check=False)
-        return 1
-    try:
+    try:  # from the start: a stop while the system starts stops what has started
+        started = stack.run("up", check=False)
+        if started.returncode != 0:
+            print(f"the eval system did not start\n{started.stdout}\n{started.stderr}")
+            return 1
         settings = Settings(_env_file=None, local_llm_port=stack.ports["llm"])
         routing.report(settings)
         print()

@@ -13,14 +13,14 @@ import json
 import re
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from openai import OpenAI
 
 from agents.numbers import Mention, mentions, words_to_digits
 from config import PROJECT_ROOT
-from evals.grounding import CONCURRENCY, CITATION, SOURCES_LINE, _shows
+from evals.grounding import CITATION, SOURCES_LINE, _shows
+from evals.parallel import in_parallel
 
 HALVES = {half: PROJECT_ROOT / "tests" / "evals" / f"everyday.{half}.jsonl" for half in ("dev", "test")}
 GOALS = {"wrong": 0, "right_test": 0.9}
@@ -78,8 +78,7 @@ def ask(client: OpenAI, row: dict) -> Outcome:
 
 def run(base_url: str, rows: list[dict]) -> list[Outcome]:
     client = OpenAI(base_url=base_url, api_key="eval", timeout=180, max_retries=0)
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        return list(pool.map(lambda row: ask(client, row), rows))
+    return in_parallel(lambda row: ask(client, row), rows)
 
 
 def print_half(half: str, outcomes: list[Outcome], show_misses: bool) -> bool:

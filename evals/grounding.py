@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from openai import OpenAI
 
 from agents.numbers import Mention, decimals, mentions, words_to_digits
 from config import PROJECT_ROOT
+from evals.parallel import in_parallel
 
 GROUNDING_SET = PROJECT_ROOT / "tests" / "evals" / "grounding.jsonl"
 GOALS = {"compute": 1.0, "research": 0.9, "no_sources": 1.0}
 SOURCES_LINE = re.compile(r"^Sources: .*$", re.M)
 CITATION = re.compile(r"\[\d+\]")
-CONCURRENCY = 4  # the embedded model serves four requests at once
 
 
 @dataclass
@@ -88,8 +87,7 @@ def ask(client: OpenAI, request: str) -> str:
 
 def run(base_url: str, rows: list[dict]) -> list[tuple[dict, str, Verdict]]:
     client = OpenAI(base_url=base_url, api_key="eval", timeout=180, max_retries=0)
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        answers = list(pool.map(lambda row: ask(client, row["request"]), rows))
+    answers = in_parallel(lambda row: ask(client, row["request"]), rows)
     return [(row, answer, judge(row, answer)) for row, answer in zip(rows, answers)]
 
 
