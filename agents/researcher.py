@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from agents.base import Agent, Gathered
 from agents.knowledge import KnowledgeBase, Passage
 from agents.quoting import quoted
 from agents.web_search import WebSearch
+from orchestration.planner import RESEARCH
 from orchestration.protocol import Source, TaskRequest
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ class Researcher(Agent):
         log.info("indexed %d chunks from %s", len(self.knowledge.chunks), folder)
 
     async def gather(self, task: TaskRequest) -> Gathered:
-        query = task.instruction
+        query = research_query(task.instruction)
         coverage = self.settings.research_min_coverage
         if len(self.knowledge.chunks) <= INLINE_SEARCH_CHUNKS:
             passages = self.knowledge.search(query, 4, coverage)
@@ -63,6 +65,18 @@ class Researcher(Agent):
                             preamble=quoted(query, sources) or _numbered(passages), footer=footer, complete=True)
         return Gathered(facts=_numbered(passages), sources=sources, detail=f"{len(passages)} passages",
                         footer=footer)
+
+
+CLAUSE = re.compile(r"[.?!;]+\s+|,\s*(?:and|but|also)\s+|\s+and also\s+|\s+and\s+(?=(?:compute|calculate|work out|"
+                    r"figure out)\b)", re.I)
+
+
+def research_query(request: str) -> str:
+    """The part of a compound request that asks for facts: "Revenue went from $1.2M to $1.5M. What is the
+    growth, and what do the docs say about storage?" searches for "what do the docs say about storage"."""
+    clauses = [c for c in CLAUSE.split(request) if c.strip()]
+    asking = [c for c in clauses if RESEARCH.search(c)] or [c for c in clauses if not re.search(r"\d", c)]
+    return " ".join(asking) if asking and len(asking) < len(clauses) else request
 
 
 def _numbered(passages: list[Passage]) -> str:
