@@ -359,7 +359,7 @@ def unit_rates(text: Text, out: Analysis) -> bool:
 
 
 # --- shares, margins, markups, churn and savings rates ---------------------------------------------
-SHARE_ASK = cue(r"\b(percent\w*|%|share|proportion|rate|margin|markup|mark-up|fraction|portion|ratio|churn)\b")
+SHARE_ASK = cue(r"\b(percent\w*|%|share|proportion|rate|margin|markup|mark-up|fraction|portion|churn)\b")
 MARGIN = cue(r"\bmargin\b")
 MARKUP = cue(r"\bmark-?up\b")
 COST = cue(r"\b(costs?|expenses?|spend|spent|buy|bought|paid)\b")

@@ -47,7 +47,7 @@ def read(text: str) -> Analysis:
 def label_years(text: str) -> str:
     """Years are labels, not operands: each is blanked out, and two years give an annual rate its span
     ("between 2020 and 2022 ... the annual growth rate": over 2 years)."""
-    plain = normalise(text)
+    plain = text
     years = [m for m in mentions(plain) if everyday.is_year(m, plain)]
     for m in reversed(years):
         plain = plain[:m.start] + " " * (m.end - m.start) + plain[m.end:]
@@ -115,7 +115,8 @@ def _listing(items: list[str]) -> str:
 
 
 def asks_for_figures(text: str) -> bool:
-    return bool(everyday.numbers(normalise(text))) and bool(ASKS_FIGURES.search(text))
+    """Figures asked for from numbers given (a year counts: "worth in 2030?" is asked, and not answerable)."""
+    return bool(mentions(normalise(text))) and bool(ASKS_FIGURES.search(text))
 
 
 def _follow_ups(text: str, earlier: list[str]) -> list[str]:

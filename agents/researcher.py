@@ -10,7 +10,7 @@ from agents.base import Agent, Gathered
 from agents.knowledge import KnowledgeBase, Passage
 from agents.quoting import quoted
 from agents.web_search import WebSearch
-from orchestration.planner import RESEARCH
+from orchestration.planner import CLAUSE, RESEARCH
 from orchestration.protocol import Source, TaskRequest
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,6 @@ class Researcher(Agent):
                             preamble=quoted(query, sources) or _numbered(passages), footer=footer, complete=True)
         return Gathered(facts=_numbered(passages), sources=sources, detail=f"{len(passages)} passages",
                         footer=footer)
-
-
-CLAUSE = re.compile(r"[.?!;]+\s+|,\s*(?:and|but|also)\s+|\s+and also\s+|\s+and\s+(?=(?:compute|calculate|work out|"
-                    r"figure out)\b)", re.I)
 
 
 def research_query(request: str) -> str:

@@ -57,9 +57,11 @@ ANALYSIS = re.compile(
     r"(per|a|an|each|every) (second|minute|hour|day|week|month|quarter|year)|"
     r"analy[sz]\w*|compare the (numbers|figures)|"
     r"price|cost|costs|pay|paid|salary|earn\w*|wages?|worth|left|churn|share|margin|mark-?up|mpg|speed|pace|"
-    r"how far|how long|bill|loan|mortgage|each|half|split|sav(e|es|ings)|return|fill-?up|"
+    r"how far|how long|bill|loan|mortgage|each|half|thirds?|quarters?|fraction|split|sav(e|es|ings)|return|"
+    r"fill-?up|remain\w*|left ?over|(win|churn|conversion|savings|tax|interest|growth|hourly|click-through|"
+    r"retention) rate|"
     r"(in|into|to)\s+(\w+\s+)?(km|kilomet\w+|miles?|met(er|re)s?|feet|foot|inch\w*|[kmgt]i?b|litres?|liters?|"
-    r"gallons?|pounds|kg|ounces|celsius|fahrenheit|hours|minutes|days|weeks|months|years))\b"
+    r"gallons?|pounds|kg|ounces|celsius|fahrenheit|hours|minutes|days|weeks|months|years|mph|kph|km/h|mpg))\b"
     r"|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b|\d\s*/\s*\d",
     re.I,
 )
@@ -87,10 +89,21 @@ WRITING = re.compile(
 )
 
 
-FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?": the earlier request, changed
-    r"^\s*(and|what about|how about|and what about|same for|what if|and if|now)\b.{0,60}\d|^\s*(to|from|over)\s+\d",
+FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?", "and per week?": the earlier request, changed
+    r"^\s*(and|what about|how about|and what about|same for|what if|and if|now)\b.{0,60}\d|^\s*(to|from|over)\s+\d"
+    r"|^\s*(and\s+|what about\s+|how about\s+)?(per|a|an|each|every)\s+(hour|day|week|month|quarter|year)\b"
+    r"|^\s*(what'?s|what is|how much is|and) (that|it|this)\b.{0,30}\b(per|an?|each|every|in|over|for)\b"
+    r"|^\s*(and\s+)?(add|include)\s+\d",
     re.I,
 )
+STRONG_RESEARCH = re.compile(r"\b(knowledge base|docs?|documentation|according to|sources?|cite|research\w*)\b", re.I)
+CLAUSE = re.compile(r"[.?!;]+\s+|,\s*(?:and|but|also|then)\s+|\s+and\s+(?=(?:compute|calculate|work out|figure out)\b)", re.I)
+
+
+def asks_for_facts(text: str) -> bool:
+    """A research cue in a clause of its own: "find the median of 7, 3 and 9" asks for a figure, not facts."""
+    return bool(STRONG_RESEARCH.search(text)) or any(
+        RESEARCH.search(clause) and not re.search(r"\d", clause) for clause in CLAUSE.split(text))
 
 
 def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
@@ -105,7 +118,7 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
     wants_analysis = bool(ANALYSIS.search(text)) and bool(HAS_NUMBER.search(text))
     if RECALL.search(text) and not wants_analysis:
         return Plan(kind="small_talk", agents=[], reason="about the conversation itself: fast path")
-    wants_research = bool(RESEARCH.search(text)) or (bool(QUESTION.search(text)) and not wants_analysis)
+    wants_research = asks_for_facts(text) or (bool(QUESTION.search(text)) and not wants_analysis)
     writing = WRITING.search(text)
     if writing and not wants_analysis and (not wants_research or writing.start() < 16):
         # "Rewrite this ..." / "Write a haiku about ..." go straight to the writer.

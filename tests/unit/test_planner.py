@@ -20,6 +20,15 @@ def test_rules_route_by_request_kind(request_text, agents):
     assert plan_by_rules(request_text).agents == agents
 
 
+def test_everyday_figure_questions_and_their_follow_ups_go_to_the_analyst():
+    assert plan_by_rules("Find the median of 7, 3, 9, 1 and 5").agents == ["analyst"]  # "find" a figure, not facts
+    assert plan_by_rules("Our team closed 18 of 60 deals. What's our win rate?").agents == ["analyst"]
+    assert plan_by_rules("What's 120 km/h in mph?").agents == ["analyst"]
+    earlier = ["I earn $4,000 a month. What's that per year?"]
+    for follow_up in ("and per week?", "what's that a month?", "add 40 to the list"):
+        assert plan_by_rules(follow_up, earlier).agents == ["analyst"], follow_up
+
+
 def test_shipped_routing_set_is_large_enough_and_rules_reach_90_percent():
     rows = [json.loads(line) for line in (ROOT / "tests/evals/routing.jsonl").read_text().splitlines() if line]
     assert len(rows) >= 60
