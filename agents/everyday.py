@@ -208,7 +208,7 @@ def loans(text: Text, out: Analysis) -> bool:
 
 
 # --- pay: a wage or salary per hour, week, month or year --------------------------------------------
-PAY = cue(r"\b(earn\w*|salary|salaries|wages?|paid|pay|make|makes|income|take home|gross|i'?m on|i am on)\b")
+PAY = cue(r"\b(earn\w*|salary|salaries|wages?|paid|pay|make|makes|income|take-?home|gross|i'?m on|i am on)\b")
 PERIOD_WORDS = {
     "hour": r"an hour|per hour|a hour|hourly|/\s?h(?:ou)?r|each hour",
     "day": r"a day|per day|daily|/\s?day|each day",
@@ -234,7 +234,7 @@ def pay(text: Text, out: Analysis) -> bool:
     if not said and re.search(r"\bsalary\b", value, re.I):
         said = [(amount.start, "year")]
     source = next((name for at, name in said if at >= amount.end and at - amount.end < 12), None)
-    if source is None and re.search(r"\b(salary|annual)\b", value[:amount.start], re.I):
+    if source is None and (re.search(r"\bannual\b", value[:amount.start], re.I) or re.search(r"\bsalary\b", value, re.I)):
         source = "year"
     targets = list(dict.fromkeys(name for at, name in said if name != source and at > amount.end))
     if not source or len(targets) != 1 or not amount.currency:
@@ -255,6 +255,7 @@ QUANTITY = compiled(rf"(\d[\d,]*(?:\.\d+)?|\.\d+)[\s-]*({units.UNIT_PATTERN}|kwh
 PER_ASK = compiled(rf"(?:how many\s+)?({units.UNIT_PATTERN}|kwh|\w+)\s+(?:per|a|an|each|every|/)\s+(?:(\d+)\s+)?"
                    rf"({units.UNIT_PATTERN}|\w+)")
 PRICE_ASK = cue(r"\b(price|cost|costs|what|how much)\b[^.?!]*?\b(?:per|a|an|each|/)\s+(?:(\d+)\s+)?(\w+)")
+LAST_PER = cue(r"()\b(?:per|each|a)\s+(?:(\d+)\s+)?(\w+)\s*[?.!]*\s*$")
 SPEED_ASK = cue(r"\b(average speed|how fast|speed)\b")
 DAILY = {"daily": "day", "weekly": "week", "monthly": "month", "hourly": "hour", "yearly": "year"}
 
@@ -299,7 +300,8 @@ def unit_rates(text: Text, out: Analysis) -> bool:
         return False
     ask = None
     if len(prices) == 1 and len(quantities) == 1:
-        asked = PRICE_ASK.search(value[max(0, value.lower().rfind("price") - 1):]) or PRICE_ASK.search(value)
+        asked = PRICE_ASK.search(value[max(0, value.lower().rfind("price") - 1):]) or PRICE_ASK.search(value) \
+            or LAST_PER.search(value)  # "A 6-pack costs $10.50. Per bottle?"
         if not asked:
             return False
         per = asked.group(3).lower()
@@ -548,6 +550,12 @@ def products(text: Text, out: Analysis) -> bool:
         add(out, label, expression, total, inputs, "product", price.currency)
         return True
     of = OF_COUNT.search(value)
+    holds = re.search(r"\b(holds?|contains?|has|have|fits?|carries|in each|per)\b", value, re.I)
+    if len(found) == 2 and not prices and holds and re.search(r"\bhow many\b", value, re.I) and not of:
+        a, b = found  # "A box holds 24 pencils. How many pencils are in 15 boxes?"
+        add(out, f"{shown(a)} {holds.group(1)} each, times {shown(b)}", f"{a.value} * {b.value}", a.value * b.value,
+            [a.value, b.value], "product")
+        return True
     if of and len(found) == 2 and not prices and re.search(r"\bhow many\b", value, re.I):
         a, b = float(of.group(1)), float(of.group(2))
         add(out, of.group(0).strip(), f"{a} * {b}", a * b, [a, b], "product")
@@ -562,7 +570,7 @@ def products(text: Text, out: Analysis) -> bool:
 
 
 LEFT = cue(r"\b(left|remain\w*|still have|leftover|balance)\b")
-SPENT = cue(r"\b(spent|spend|used|paid|gave|lost|withdr[ae]w\w*|took out|sold)\b")
+SPENT = cue(r"\b(spent|spend|used|paid|gave|give|given|lost|withdr[ae]w\w*|took out|sold|ate)\b")
 
 
 @reader

@@ -89,9 +89,9 @@ def unaccounted(text: str, analysis: Analysis) -> str:
     if left:
         return f"I could not tell what {_listing([shown(m) for m in left])} {'stands' if len(left) == 1 else 'stand'} for in it"
     kinds = {c.kind for c in analysis.computations}
-    for cue, wanted, name in KINDS:
-        if cue.search(plain) and not kinds & wanted:
-            return f"it asks for {name}, which I could not work out from its wording"
+    asked = [(wanted, name) for cue, wanted, name in KINDS if cue.search(plain)]
+    if asked and not any(kinds & wanted for wanted, _ in asked):  # "mortgage rate ... percentage points": either
+        return f"it asks for {asked[0][1]}, which I could not work out from its wording"
     if ASKS_BEFORE.search(plain) and "reverse" not in kinds:
         return "it asks for the figure before a change, which I could not work out from its wording"
     if PAY_PER_PERIOD.search(plain) and "wage" not in kinds and any(c.label.endswith(_RATE_LABELS)
@@ -107,7 +107,8 @@ _RATE_LABELS = tuple(f"as a rate per {p}" for p in ("second", "minute", "hour", 
 
 
 def _same_number(m: Mention, value: float) -> bool:
-    return any(abs(value - written) <= 1e-9 * max(1.0, abs(written)) for written in (m.value, m.raw, m.value / 100))
+    return any(abs(abs(value) - abs(written)) <= 1e-9 * max(1.0, abs(written))  # "shrinks 5%" is a rate of -5
+               for written in (m.value, m.raw, m.value / 100))
 
 
 def _listing(items: list[str]) -> str:

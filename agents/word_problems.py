@@ -269,16 +269,20 @@ def changes(text: Text, out: Analysis) -> None:
 
 COMPOUND = compiled(
     rf"({NUM})[^.?!\d%]{{0,60}}?\b(?:at|by|of|earning|earns|with|growing|grows|paying|pays|yielding|returning|"
-    rf"rising|increasing|compounding)\s+(?:an?\s+)?({PCT})"
+    rf"rising|increasing|compounding|shrinks|shrinking|falls|falling|declines|declining|loses|losing|drops|dropping|"
+    rf"depreciates|depreciating)\s+(?:by\s+)?(?:an?\s+)?({PCT})"
     rf"[^\d]{{0,60}}?\b(?:for|over|after|in)\s+({NUM})\s+({PERIOD})")
 SIMPLE = compiled(r"\bsimple interest\b")
 COMPOUNDED = compiled(r"\bcompounded\s+(monthly|quarterly|weekly|daily)\b")
+SHRINKS = compiled(r"\b(shrink|fall|declin|los|drop|depreciat)\w*\s+(?:by\s+)?(?:an?\s+)?$")
 
 
 @recogniser
 def compound_growth(text: Text, out: Analysis) -> None:
     for m in text.finditer(COMPOUND):
         base, rate, n = num(m.group(1)), num(m.group(2)), num(m.group(3))
+        if SHRINKS.search(text.value[:m.start(2)]):  # "shrinks 5% a year": a negative rate
+            rate = Mention(-rate.value, -rate.raw, rate.percent, rate.currency, rate.start, rate.end, rate.text)
         if base.percent or rate.value <= -100 or n.value > 1000:
             continue
         period = m.group(4).rstrip("s").lower()
