@@ -667,3 +667,47 @@ def travel(text: Text, out: Analysis) -> bool:
             "travel", unit=" hours")
         return True
     return False
+
+
+# --- growth or decline per period, whatever the order of its parts --------------------------------
+PER_PERIOD = cue(r"\b(?:a|per|each|every)\s+(year|month|quarter|week|day)\b|\b(annual(?:ly)?|yearly|monthly|quarterly)\b")
+SPAN_OF = compiled(r"\b(?:in|after|over|for|within)\s+(\d+(?:\.\d+)?)\s+(years?|months?|quarters?|weeks?|days?)\b")
+GROWS = cue(r"\b(grow\w*|grew|rise\w*|rising|increas\w*|gain\w*|earn\w*|interest|invest\w*|return\w*|appreciat\w*|"
+            r"deposit\w*|sav(e|es|ing|ings))\b")
+SHRINKS = cue(r"\b(shrink\w*|los(e|es|ing)|fall\w*|declin\w*|depreciat\w*|drop\w*|decreas\w*)\b")
+INTEREST_ASKED = cue(r"\bhow much (?:interest|will i earn|do i earn|will it earn|is earned|gain)")
+PERIOD_NAMES = {"annual": "year", "annually": "year", "yearly": "year", "monthly": "month", "quarterly": "quarter"}
+
+
+@reader
+def growth_by_roles(text: Text, out: Analysis) -> bool:
+    """"A car loses 15% of its value each year. It's worth $20,000 now. What in 3 years?": an amount, a rate
+    per period and a number of periods, in any order."""
+    value = text.value
+    if re.search(r"\b(simple interest|compounded)\b", value, re.I) or LOAN.search(value):
+        return False
+    per, span = PER_PERIOD.search(value), SPAN_OF.search(value)
+    found = [money(m, value) for m in numbers(value)]
+    pcts = percents(found)
+    rest = [m for m in amounts(found) if not (span and m.end == span.end(1))]
+    if not per or not span or len(pcts) != 1 or len(rest) != 1 or len(found) != 3:
+        return False
+    period = PERIOD_NAMES.get((per.group(2) or "").lower(), (per.group(1) or "").lower())
+    if span.group(2).lower().rstrip("s") != period:
+        return False  # a rate a year over months: left to the readers that convert
+    up, down = bool(GROWS.search(value)), bool(SHRINKS.search(value))
+    if up == down:
+        return False
+    base, rate, n = rest[0], pcts[0].value * (1 if up else -1), float(span.group(1))
+    if not -100 < rate or n > 1000:
+        return False
+    final = base.value * (1 + rate / 100) ** n
+    expression = f"{base.value} * (1 + {rate} / 100) ** {n}"
+    way = "growing" if up else "falling"
+    if INTEREST_ASKED.search(value) and up:
+        add(out, f"interest on {shown(base)} at {shown(pcts[0])} a {period} over {format_number(n)} {period}s",
+            f"{expression} - {base.value}", final - base.value, [base.value, pcts[0].value, n], "growth", base.currency)
+        return True
+    add(out, f"{shown(base)} {way} {shown(pcts[0])} a {period} for {format_number(n)} {period}s", expression, final,
+        [base.value, pcts[0].value, n], "growth", base.currency)
+    return True
