@@ -80,7 +80,8 @@ def add(out: Analysis, label: str, expression: str, value: float, inputs: list[f
 
 # --- tips, and bills split with or without one ------------------------------------------------------
 TIP = cue(r"\b(tip|tips|tipping|gratuity|service charge)\b")
-PEOPLE = cue(r"(\d+(?:\.\d+)?)\s*(?:people|persons|friends|guests|diners|colleagues|ways|of us|of them|at the table)\b"
+PEOPLE = cue(r"(\d+(?:\.\d+)?)\s*(?:people|persons|friends|guests|diners|colleagues|roommates|flatmates|housemates|"
+             r"kids|children|players|members|ways|of us|of them|at the table)\b|\beach of\s+(\d+)\b"
              r"|\b(?:between|among|amongst|by|across|into|we're|we are|there are|party of)\s+(\d+)\b(?!\s*[%$€£])")
 TOTAL_ASKED = cue(r"\b(total|altogether|in all|all in|come to|comes to|we pay|i pay|do we pay|do i pay|"
                   r"each|per person|per head|apiece|share|everyone|every one|split)\b")
@@ -93,7 +94,8 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
     people_match = PEOPLE.search(value)
     people = None
     if people_match:
-        people_at = people_match.end(1) if people_match.group(1) else people_match.end(2)
+        group = next(g for g in (1, 2, 3) if people_match.group(g))
+        people_at = people_match.end(group)
         people = next((m for m in found if m.end == people_at and not m.currency), None)
     rest = [money(m, value) for m in found if m is not people]
     pcts, bills = percents(rest), amounts(rest)
@@ -124,8 +126,9 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
 # --- reverse percentages: the figure before a rise, a discount or a tax --------------------------
 BEFORE = cue(r"\b(before|original(?:ly)?|old|previous(?:ly)?|full price|beforehand|pre-?(?:tax|vat|discount|sale)"
              r"|without (?:the )?(?:tax|vat|discount)|excluding|ex[- ]vat|net of|to start|at first|used to|"
-             r"start(?:ed)?(?: at| with)?|initial(?:ly)?|regular price|list price)\b")
-UP = cue(r"\b(up|rose|rise[ns]?|raised?|increas\w*|grew|grow\w*|gain\w*|climb\w*|jump\w*|tax|vat|"
+             r"start(?:ed)?(?: at| with)?|initial(?:ly)?|regular price|list price|"
+             r"(?:more|less|higher|lower|cheaper|above|below) than (?:the |what |they |we |i |you )?\w+ (?:paid|was|were|cost))\b")
+UP = cue(r"\b(up|add|adds|added|adding|plus|rose|rise[ns]?|raised?|increas\w*|grew|grow\w*|gain\w*|climb\w*|jump\w*|tax|vat|"
          r"including|incl|markup|marked up|more|higher)\b")
 DOWN = cue(r"\b(down|fell|fall\w*|drop\w*|declin\w*|decreas\w*|cut|off|discount\w*|sale|reduc\w*|lost|"
            r"los[es]\w*|shr[ai]nk\w*|less|lower|cheaper)\b")
@@ -139,6 +142,8 @@ def reverse_percentages(text: Text, out: Analysis) -> bool:
     if len(pcts) != 1 or len(rest) != 1 or not BEFORE.search(value):
         return False
     pct, now = pcts[0], rest[0]
+    if re.search(r"\bthan\s+(?:the\s+)?[$€£]?\s?\d", value, re.I):
+        return False  # "15% more than $300" is forward
     up, down = bool(UP.search(value)), bool(DOWN.search(value))
     if up == down or (not up and pct.value >= 100):
         return False  # which way it moved is unclear: leave it
@@ -233,7 +238,8 @@ def pay(text: Text, out: Analysis) -> bool:
     said.sort()
     if not said and re.search(r"\bsalary\b", value, re.I):
         said = [(amount.start, "year")]
-    source = next((name for at, name in said if at >= amount.end and at - amount.end < 12), None)
+    source = next((name for at, name in said if at >= amount.end and at - amount.end < 12), None) \
+        or next((name for at, name in said if at < amount.start and amount.start - at < 25), None)  # "hourly rate is $42"
     if source is None and (re.search(r"\bannual\b", value[:amount.start], re.I) or re.search(r"\bsalary\b", value, re.I)):
         source = "year"
     targets = list(dict.fromkeys(name for at, name in said if name != source and at > amount.end))
@@ -366,13 +372,15 @@ MARGIN = cue(r"\bmargin\b")
 MARKUP = cue(r"\bmark-?up\b")
 COST = cue(r"\b(costs?|expenses?|spend|spent|buy|bought|paid)\b")
 PROFIT = cue(r"\b(?:profit|earnings|net income)s?\s+(?:is|was|were|of|came to|:|[$€£\d])")  # a profit given
-CHANGE_WORDS = cue(r"\b(from .* to|grew|grow|rose|went up|went down|increase|decrease|growth|change)\b")
+CHANGE_WORDS = cue(r"\b(from .* to|grew|grow|rose|rise|risen|went up|went down|increas\w*|decreas\w*|growth|chang\w*|"
+                   r"gain\w*|fell|fall|drop\w*|declin\w*|jump\w*|climb\w*)\b")
+SHARE_OF = cue(r"\b(of|out of|churn|rate|margin|mark-?up|share|proportion|fraction|portion)\b")
 
 
 @reader
 def shares(text: Text, out: Analysis) -> bool:
     value = text.value
-    if not SHARE_ASK.search(value) or CHANGE_WORDS.search(value):
+    if not SHARE_ASK.search(value) or not SHARE_OF.search(value) or CHANGE_WORDS.search(value):
         return False
     found = [money(m, value) for m in numbers(value)]
     if len(found) != 2 or any(m.percent for m in found):
@@ -413,8 +421,10 @@ def _share(out: Analysis, part: float, whole: float, label: str, inputs: list[fl
 
 
 # --- chained percentages ------------------------------------------------------------------------------
+SPAN_AFTER = compiled(r"\s+(?:years?|months?|quarters?|weeks?|days?|steps?|times)\b")
 CHAIN_NOUN = compiled(r"\s*(?:sales\s+)?(off|discount|tax|vat|tip|markup|surcharge|increase|decrease|rise|drop|cut)\b")
 CHAIN = cue(r"\b(then|another|further|followed by|after that|on top|combined|cumulative|overall|compounded|in total|net|"
+            r"the next|the following|total (?:increase|change|growth|rise|decrease)|"
             r"and (?:then )?(?:dropped|fell|grew|rose|gained|lost))\b")
 
 
@@ -423,8 +433,13 @@ def chained_percentages(text: Text, out: Analysis) -> bool:
     value = text.value
     found = [money(m, value) for m in numbers(value)]
     pcts, rest = percents(found), amounts(found)
+    spans = [m for m in rest if SPAN_AFTER.match(value, m.end)]  # "over the 2 years": one per percentage
+    if any(m.value != len(pcts) for m in spans):
+        return False
+    rest = [m for m in rest if m not in spans]
     if len(pcts) < 2 or len(rest) > 1 or not CHAIN.search(value):
         return False
+    out.labels.extend(m.value for m in spans)
     factors, steps = [], []
     previous_up = None
     for n, pct in enumerate(pcts):
@@ -495,7 +510,8 @@ def fractions(text: Text, out: Analysis) -> bool:
     return True
 
 
-EACH = cue(r"\b(each|apiece|a piece|per (?:item|ticket|person|head|unit|one))\b")
+PRICE_EACH = cue(r"[$€£]\s?\d[\d,]*(?:\.\d+)?\s*(?:each|apiece|a piece|per (?:item|ticket|person|head|unit|one))\b"
+                 r"|\bat\s+[$€£]\s?\d[\d,]*(?:\.\d+)?(?:\s+(?:each|apiece))?")
 OF_COUNT = compiled(r"(\d+)\s+(?:[a-z]+\s+){1,2}?of\s+(\d+)\s+[a-z]+")
 BY = compiled(rf"(\d+(?:\.\d+)?)\s*({units.UNIT_PATTERN})\s+(?:by|x|×)\s+(\d+(?:\.\d+)?)\s*({units.UNIT_PATTERN})")
 PER_UNIT_PRICE = compiled(rf"([{CURRENCY_SIGNS}]\s?\d[\d,]*(?:\.\d+)?|\d+(?:\.\d+)?\s+cents)\s+(?:a|an|per|each|/)\s+"
@@ -535,7 +551,7 @@ def products(text: Text, out: Analysis) -> bool:
     prices = [m for m in found if m.currency]
     counts = [m for m in found if not m.currency]
     fee = FEE.search(value)
-    if EACH.search(value) and len(counts) == 1 and len(prices) in (1, 2) and (len(prices) == 1 or fee):
+    if PRICE_EACH.search(value) and len(counts) == 1 and len(prices) in (1, 2) and (len(prices) == 1 or fee):
         price, count = prices[0], counts[0]
         total = price.value * count.value
         expression, inputs = f"{price.value} * {count.value}", [price.value, count.value]
@@ -579,9 +595,7 @@ def remainder(text: Text, out: Analysis) -> bool:
     found = [money(m, value) for m in numbers(value)]
     if len(found) != 2 or any(m.percent for m in found) or not (LEFT.search(value) and SPENT.search(value)):
         return False
-    a, b = found
-    if b.value > a.value:
-        return False
+    a, b = sorted(found, key=lambda m: -m.value)  # "withdrew $180 from $1,000" and "had $1,000, spent $180"
     add(out, f"{shown(a)} less {shown(b)}", f"{a.value} - {b.value}", a.value - b.value, [a.value, b.value],
         "difference", a.currency or b.currency)
     return True

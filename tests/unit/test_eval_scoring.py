@@ -41,6 +41,6 @@ def test_the_everyday_set_has_two_halves_of_varied_questions():
 
     dev, test = load("dev"), load("test")
     assert len(dev) + len(test) >= 150 and len(test) >= 75
-    questions = [row["turns"][-1] for row in dev + test]
+    questions = [tuple(row["turns"]) for row in dev + test]
     assert len(set(questions)) == len(questions)
     assert sum(len(row["turns"]) > 1 for row in test) >= 5  # follow-ups in the half never tuned against
