@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 from agents.base import Agent, Gathered
 from agents.knowledge import KnowledgeBase, Passage
@@ -71,7 +70,7 @@ def research_query(request: str) -> str:
     """The part of a compound request that asks for facts: "Revenue went from $1.2M to $1.5M. What is the
     growth, and what do the docs say about storage?" searches for "what do the docs say about storage"."""
     clauses = [c for c in CLAUSE.split(request) if c.strip()]
-    asking = [c for c in clauses if RESEARCH.search(c)] or [c for c in clauses if not re.search(r"\d", c)]
+    asking = [c for c in clauses if RESEARCH.search(c)]  # only a clause that asks for facts narrows the search
     return " ".join(asking) if asking and len(asking) < len(clauses) else request
 
 
