@@ -82,7 +82,9 @@ def add(out: Analysis, label: str, expression: str, value: float, inputs: list[f
 TIP = cue(r"\b(tip|tips|tipping|gratuity|service charge)\b")
 PEOPLE = cue(r"(\d+(?:\.\d+)?)\s*(?:people|persons|friends|guests|diners|colleagues|roommates|flatmates|housemates|"
              r"kids|children|players|members|ways|of us|of them|at the table)\b|\beach of\s+(\d+)\b"
+             r"|\b(?:for|party of|table of)\s+(\d+)\b(?!\s*(?:%|[a-z]+\b(?<!came)(?<!was)(?<!is)))"
              r"|\b(?:between|among|amongst|by|across|into|we're|we are|there are|party of)\s+(\d+)\b(?!\s*[%$€£])")
+SPLIT_ASKED = cue(r"\b(split|divid\w*|shar\w*|each|per person|per head|apiece|everyone|every one|ways|owe)\b")
 TOTAL_ASKED = cue(r"\b(total|altogether|in all|all in|come to|comes to|we pay|i pay|do we pay|do i pay|"
                   r"each|per person|per head|apiece|share|everyone|every one|split)\b")
 
@@ -94,7 +96,7 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
     people_match = PEOPLE.search(value)
     people = None
     if people_match:
-        group = next(g for g in (1, 2, 3) if people_match.group(g))
+        group = next(g for g in (1, 2, 3, 4) if people_match.group(g))
         people_at = people_match.end(group)
         people = next((m for m in found if m.end == people_at and not m.currency), None)
     rest = [money(m, value) for m in found if m is not people]
@@ -115,6 +117,9 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
             return True
         total, total_expr = bill.value + tip, f"{bill.value} * (1 + {pct.value} / 100)"
         add(out, f"{shown(bill)} with the tip", total_expr, total, [bill.value, pct.value], "total", bill.currency)
+    if people and not SPLIT_ASKED.search(value):
+        out.labels.append(people.value)  # "lunch for 2": a count of diners, not a split asked for
+        people = None
     if people:
         if not people.value:
             return False

@@ -62,7 +62,8 @@ ANALYSIS = re.compile(
     r"retention) rate|"
     r"(in|into|to)\s+(\w+\s+)?(km|kilomet\w+|miles?|met(er|re)s?|feet|foot|inch\w*|[kmgt]i?b|litres?|liters?|"
     r"gallons?|pounds|kg|ounces|celsius|fahrenheit|hours|minutes|days|weeks|months|years|mph|kph|km/h|mpg))\b"
-    r"|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b|\d\s*/\s*\d",
+    r"|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b|\d\s*/\s*\d"
+    r"|\d[^.?!]*\b(in|into|to)\s+[a-z/°]+\s*\??\s*$",  # "200 pounds in kilograms?": a conversion
     re.I,
 )
 HAS_NUMBER = re.compile(
