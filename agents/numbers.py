@@ -71,7 +71,7 @@ UNITS = {w: i for i, w in enumerate(
     "fifteen sixteen seventeen eighteen nineteen".split())}
 TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())
         if w != "_"}
-MULTIPLIERS = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 WORD = "|".join([*UNITS, *TENS, *MULTIPLIERS, "a", "and"])
 WORDS_RE = re.compile(rf"\b(?:{WORD})(?:[\s-]+(?:{WORD}))*\b", re.I)
 

@@ -12,6 +12,7 @@ import re
 from orchestration.protocol import Source
 
 QUOTES = 2  # sentences quoted: enough to answer, short enough to read
+MIN_SHARED = 2  # terms a quoted sentence shares with the question: one shared word ("litres") is no answer
 MAX_QUOTE_CHARS = 400
 WORD = re.compile(r"[a-z0-9_]+")
 STOP = set("""a an and are as at be by can do does for from has have how i in is it its of on or our so
@@ -47,11 +48,12 @@ def sentences(passage: str) -> list[str]:
 def best_quotes(question: str, sources: list[Source], limit: int = QUOTES) -> list[tuple[Source, str]]:
     """The sentences of the sources that share the most terms with the question, best first."""
     asked = _terms(question)
+    needed = min(MIN_SHARED, len(asked))
     scored = []
     for rank, source in enumerate(sources):
         for order, sentence in enumerate(sentences(source.snippet)):
             shared = len(asked & _terms(sentence))
-            if shared:
+            if shared and shared >= needed:
                 scored.append((-shared, rank, order, source, sentence))
     scored.sort(key=lambda s: s[:3])
     chosen: list[tuple[Source, str]] = []

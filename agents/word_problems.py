@@ -101,7 +101,6 @@ OPERATOR_WORDS = [
 def normalise(text: str, spoken: dict[float, str] | None = None) -> str:
     text = words_to_digits(text[:MAX_TEXT_CHARS].replace("−", "-").replace("’", "'"), spoken)
     text = re.sub(r"\btwice\b", "2 times", text, flags=re.I)
-    text = re.sub(r"\b(?:a|one)\s+dozen\b", "12", text, flags=re.I)
     for pattern, replacement in OPERATOR_WORDS:
         text = pattern.sub(replacement, text)
     return text

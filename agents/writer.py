@@ -22,6 +22,7 @@ NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no s
 NOTHING_TO_QUOTE = ("The knowledge base has nothing on this, and I answer questions of fact only from a "
                     "source, so I can't answer it here.")
 QUESTION = re.compile(r"\b(what|who|where|when|why|which|how)\b|\?\s*$", re.I)
+NO_SENTENCE_ANSWERS = "The sources below touch on this, but none of their sentences answers it directly."
 NO_FIGURES_FOUND = ("I could not read the figures in this request ({why}), so I give no figure rather "
                     "than a guess. A wording I can compute: {example}.")
 
@@ -68,7 +69,7 @@ class Writer(Agent):
         if unread and not computed:
             parts.append(NO_FIGURES_FOUND.format(why=unread["unread"], example=unread["example"]))
         if sources:
-            parts.append(quoted(task.instruction, sources).strip())
+            parts.append(quoted(task.instruction, sources).strip() or NO_SENTENCE_ANSWERS)
         answer = "\n\n".join(part for part in parts if part)
         if not answer:
             return None

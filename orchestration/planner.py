@@ -57,7 +57,7 @@ ANALYSIS = re.compile(
     r"(per|a|an|each|every) (second|minute|hour|day|week|month|quarter|year)|"
     r"analy[sz]\w*|compare the (numbers|figures)|"
     r"price|cost|costs|pay|paid|salary|earn\w*|wages?|worth|left|churn|share|margin|mark-?up|mpg|speed|pace|"
-    r"how far|how long|bill|loan|mortgage|each|half|thirds?|quarters?|fraction|split|sav(e|es|ings)|return|"
+    r"how far|how long|per [a-z]+|bill|loan|mortgage|each|half|thirds?|quarters?|fraction|split|sav(e|es|ings)|return|"
     r"fill-?up|remain\w*|left ?over|(win|churn|conversion|savings|tax|interest|growth|hourly|click-through|"
     r"retention) rate|"
     r"(in|into|to)\s+(\w+\s+)?(km|kilomet\w+|miles?|met(er|re)s?|feet|foot|inch\w*|[kmgt]i?b|litres?|liters?|"
