@@ -83,6 +83,7 @@ TIP = cue(r"\b(tip|tips|tipping|gratuity|service charge)\b")
 PEOPLE = cue(r"(\d+(?:\.\d+)?)\s*(?:people|persons|friends|guests|diners|colleagues|roommates|flatmates|housemates|"
              r"kids|children|players|members|ways|of us|of them|at the table)\b|\beach of\s+(\d+)\b"
              r"|\b(?:for|party of|table of)\s+(\d+)\b(?!\s*(?:%|[a-z]+\b(?<!came)(?<!was)(?<!is)))"
+             r"|\b(?:group|party|table|family|team|household) of\s+(\d+)\b"
              r"|\b(?:between|among|amongst|by|across|into|we're|we are|there are|party of)\s+(\d+)\b(?!\s*[%$€£])")
 SPLIT_ASKED = cue(r"\b(split|divid\w*|shar\w*|each|per person|per head|apiece|everyone|every one|ways|owe)\b")
 TOTAL_ASKED = cue(r"\b(total|altogether|in all|all in|come to|comes to|we pay|i pay|do we pay|do i pay|"
@@ -96,7 +97,7 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
     people_match = PEOPLE.search(value)
     people = None
     if people_match:
-        group = next(g for g in (1, 2, 3, 4) if people_match.group(g))
+        group = next(g for g in (1, 2, 3, 4, 5) if people_match.group(g))
         people_at = people_match.end(group)
         people = next((m for m in found if m.end == people_at and not m.currency), None)
     rest = [money(m, value) for m in found if m is not people]
@@ -227,6 +228,7 @@ PERIOD_WORDS = {
     "year": r"a year|per year|yearly|annual(?:ly)?|per annum|/\s?y(?:ea)?r|each year|every year|a yr",
 }
 PERIOD_OF = {name: cue(rf"(?:{words})\b") for name, words in PERIOD_WORDS.items()}
+ADJACENT = compiled(r"\s*(?:dollars?|bucks|usd|euros?|pounds?)?\s*")  # "$52,000 a year", "25 dollars an hour"
 WORK_HOURS = {"hour": 2080.0, "day": 260.0, "week": 52.0, "month": 12.0, "year": 1.0}  # in a working year
 
 
@@ -243,11 +245,11 @@ def pay(text: Text, out: Analysis) -> bool:
     said.sort()
     if not said and re.search(r"\bsalary\b", value, re.I):
         said = [(amount.start, "year")]
-    source = next((name for at, name in said if at >= amount.end and at - amount.end < 12), None) \
+    source = next((name for at, name in said if at >= amount.end and ADJACENT.fullmatch(value[amount.end:at])), None) \
         or next((name for at, name in said if at < amount.start and amount.start - at < 25), None)  # "hourly rate is $42"
     if source is None and (re.search(r"\bannual\b", value[:amount.start], re.I) or re.search(r"\bsalary\b", value, re.I)):
         source = "year"
-    targets = list(dict.fromkeys(name for at, name in said if name != source and at > amount.end))
+    targets = list(dict.fromkeys(name for at, name in said if name != source))  # "Per month, how much is $39k a year?"
     if not source or len(targets) != 1 or not amount.currency:
         return False
     target = targets[0]
@@ -522,7 +524,7 @@ BY = compiled(rf"(\d+(?:\.\d+)?)\s*({units.UNIT_PATTERN})\s+(?:by|x|×)\s+(\d+(?
 PER_UNIT_PRICE = compiled(rf"([{CURRENCY_SIGNS}]\s?\d[\d,]*(?:\.\d+)?|\d+(?:\.\d+)?\s+cents)\s+(?:a|an|per|each|/)\s+"
                           rf"({units.UNIT_PATTERN}|kwh|\w+)")
 FEE = cue(r"\b(?:plus|\+|and)\s+(?:an?\s+)?[$€£]")
-TOTAL_WORDS = cue(r"\b(total|how much|cost|pay|bill|altogether|in all|how many|fill|spend|spent|owe|budget)")
+TOTAL_WORDS = cue(r"\b(total|how much|cost|pay|bill|altogether|in all|how many|fill|spend|spent|owe|budget|comes? to)")
 
 
 @reader

@@ -28,7 +28,7 @@ KINDS: list[tuple[re.Pattern, set[str], str]] = [
 ]
 ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|pre-?tax)\b|"
                          r"\b(before|original(?:ly)?|old|previous|full price)\b.*%", re.I | re.S)
-PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income)\b", re.I)
+PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income|make|makes|making|take-?home|i'?m on)\b", re.I)
 ASKS_FIGURES = re.compile(
     r"\b(how much|how many|how long|how far|calculat\w*|comput\w*|work out|percent\w*|total|average|mean|"
     r"rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left|difference|sum)\b|%", re.I)
