@@ -57,13 +57,14 @@ ANALYSIS = re.compile(
     r"(per|a|an|each|every) (second|minute|hour|day|week|month|quarter|year)|"
     r"analy[sz]\w*|compare the (numbers|figures)|"
     r"price|cost|costs|pay|paid|salary|earn\w*|wages?|worth|left|churn|share|margin|mark-?up|mpg|speed|pace|"
-    r"how far|how long|per [a-z]+|bill|loan|mortgage|each|half|thirds?|quarters?|fraction|split|sav(e|es|ings)|return|"
+    r"how far|how long|per [a-z]+|apiece|comes? to|area|bill|loan|mortgage|each|half|thirds?|quarters?|fraction|split|sav(e|es|ings)|return|"
     r"fill-?up|remain\w*|left ?over|(win|churn|conversion|savings|tax|interest|growth|hourly|click-through|"
     r"retention) rate|"
     r"(in|into|to)\s+(\w+\s+)?(km|kilomet\w+|miles?|met(er|re)s?|feet|foot|inch\w*|[kmgt]i?b|litres?|liters?|"
     r"gallons?|pounds|kg|ounces|celsius|fahrenheit|hours|minutes|days|weeks|months|years|mph|kph|km/h|mpg))\b"
     r"|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b|\d\s*/\s*\d"
-    r"|\d[^.?!]*\b(in|into|to)\s+[a-z/°]+\s*\??\s*$",  # "200 pounds in kilograms?": a conversion
+    r"|\d[^.?!]*\b(in|into|to)\s+[a-z/°]+\s*\??\s*$"  # "200 pounds in kilograms?": a conversion
+    r"|\d\s*[a-z]*\s+by\s+\d",  # "5 m by 3.5 m"
     re.I,
 )
 HAS_NUMBER = re.compile(
