@@ -181,8 +181,14 @@ def test_a_client_that_hangs_up_stops_the_local_llm_within_a_second_and_a_half(s
                 if line.startswith("data: ") and '"content":"' in line:
                     break
     else:
-        with pytest.raises(httpx.ReadTimeout):  # the client gives up waiting, mid-generation
-            httpx.post(stack.base_url + "/chat/completions", json=body, timeout=4)
+        for _ in range(3):  # at temperature 1.3 the model may end a story within 4 s by itself: ask again
+            try:
+                httpx.post(stack.base_url + "/chat/completions", json=body, timeout=4)
+            except httpx.ReadTimeout:
+                break  # the client gave up waiting, mid-generation
+            wait_idle(llm)
+        else:
+            pytest.fail("the model ended every story within 4 s: no generation to hang up on")
     time.sleep(1.5)
     after = cpu_used(llm, 1.0)
     assert after < 0.1, f"the LLM used {after:.2f}s of CPU in the second after the first 1.5 s"
