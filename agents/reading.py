@@ -22,6 +22,8 @@ KINDS: list[tuple[re.Pattern, set[str], str]] = [
     (everyday.LOAN, {"payment", "interest"}, "a loan payment"),
     (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.I), {"points"}, "a change in percentage points"),
     (everyday.MARKUP, {"markup"}, "a markup"),
+    (re.compile(r"\bhow much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount\b", re.I),
+     {"discount"}, "the amount saved"),
     (re.compile(r"\b(per person|per head|each person|each of us|everyone (?:owe|pay)s?|each (?:owe|pay)s?)\b", re.I),
      {"split", "unit_rate"}, "a share per person"),
     (re.compile(r"\bmargin\b", re.I), {"margin", "share"}, "a margin"),

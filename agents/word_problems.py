@@ -172,7 +172,10 @@ CHANGE_BY_PERCENT = compiled(
 NUM_THEN_PERCENT_OFF = compiled(rf"({NUM})(?:[^.?!\d%]{{0,40}}?)\b({PCT})\s+(off|discount|cheaper|more expensive|markup)\b")
 PERCENT_OFF = compiled(rf"({PCT})\s+(off|discount on|discount off|more than|less than|increase on|decrease on|on top of)\s+({NUM})")
 WITH_PERCENT = compiled(rf"({NUM})\s+(?:[a-z]+\s+){{0,2}}?(?:with|after|plus|minus|less|and|\+)\s+(?:an?\s+)?({PCT})\s+(discount|increase|raise|rise|markup|tax|vat|tip|surcharge|reduction|cut|decrease)")
-PERCENT_AMOUNT = compiled(rf"({PCT})\s+(tip|tax|vat|commission|fee|deposit|service charge|interest)\s+(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
+PERCENT_AMOUNT = compiled(rf"({PCT})\s+(?:sales\s+|income\s+)?(tip|tax|vat|commission|fee|deposit|service charge|interest)\s+"
+                          rf"(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
+SAVING_ASKED = compiled(r"\b(how much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount|"
+                        r"how much is the discount|how much off|savings? (?:is|are|would be))\b")
 PERCENT_OF = compiled(rf"({PCT})\s+of\s+(?:an?\s+|the\s+)?({NUM})")
 APPLIED_PERCENT = [  # (pattern, group of the base, of the percentage, of the verb)
     (CHANGE_BY_PERCENT, 2, 3, 1), (NUM_THEN_PERCENT_OFF, 1, 2, 3), (PERCENT_OFF, 3, 1, 2), (WITH_PERCENT, 1, 2, 3),
@@ -190,7 +193,8 @@ def percentages(text: Text, out: Analysis) -> None:
             text.use(m)
     for pattern, base, pct, verb in APPLIED_PERCENT:
         for m in text.finditer(pattern):
-            _apply_percent(num(m.group(base)), num(m.group(pct)), m.group(verb).lower(), out)
+            _apply_percent(num(m.group(base)), num(m.group(pct)), m.group(verb).lower(), out,
+                           saving=bool(SAVING_ASKED.search(text.value)))
             text.use(m)
     for pattern, kind in ((PERCENT_AMOUNT, 2), (PERCENT_OF, None)):
         for m in text.finditer(pattern):
@@ -202,8 +206,13 @@ def percentages(text: Text, out: Analysis) -> None:
             text.use(m)
 
 
-def _apply_percent(base: Mention, pct: Mention, verb: str, out: Analysis) -> None:
+def _apply_percent(base: Mention, pct: Mention, verb: str, out: Analysis, saving: bool = False) -> None:
     up = verb.startswith(UP_WORDS)
+    if saving and not up:  # "how much do I save if a $250 coat is 20% off?": the discount itself
+        out.computations.append(Computation(f"{shown(pct)} off {shown(base)} saves", f"{base.value} * {pct.value} / 100",
+                                            base.value * pct.value / 100, currency=base.currency,
+                                            inputs=[base.value, pct.value], kind="discount"))
+        return
     factor = 1 + pct.value / 100 if up else 1 - pct.value / 100
     label = f"{shown(base)} {'plus' if up else 'minus'} {shown(pct)}"
     out.computations.append(Computation(label, f"{base.value} * {factor}", base.value * factor,
