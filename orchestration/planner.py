@@ -95,7 +95,8 @@ FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?", "and per week?"
     r"^\s*(and|what about|how about|and what about|same for|what if|and if|now)\b.{0,60}\d|^\s*(to|from|over)\s+\d"
     r"|^\s*(and\s+|what about\s+|how about\s+)?(per|a|an|each|every)\s+(hour|day|week|month|quarter|year)\b"
     r"|^\s*(what'?s|what is|how much is|and) (that|it|this)\b.{0,30}\b(per|an?|each|every|in|over|for)\b"
-    r"|^\s*(and\s+)?(add|include)\s+\d",
+    r"|^\s*(and\s+)?(add|include)\s+\d"
+    r"|^.{0,40}\b(is|was|would be) (that|it|this)\s*[?.!]*\s*$",  # "How much per year is that?"
     re.I,
 )
 STRONG_RESEARCH = re.compile(r"\b(knowledge base|docs?|documentation|according to|sources?|cite|research\w*)\b", re.I)

@@ -25,7 +25,7 @@ def test_everyday_figure_questions_and_their_follow_ups_go_to_the_analyst():
     assert plan_by_rules("Our team closed 18 of 60 deals. What's our win rate?").agents == ["analyst"]
     assert plan_by_rules("What's 120 km/h in mph?").agents == ["analyst"]
     earlier = ["I earn $4,000 a month. What's that per year?"]
-    for follow_up in ("and per week?", "what's that a month?", "add 40 to the list"):
+    for follow_up in ("and per week?", "what's that a month?", "add 40 to the list", "How much per year is that?"):
         assert plan_by_rules(follow_up, earlier).agents == ["analyst"], follow_up
 
 
