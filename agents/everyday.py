@@ -311,7 +311,6 @@ def unit_rates(text: Text, out: Analysis) -> bool:
     counted = {m.end for m, _ in quantities} | {m.end for m in prices}
     if len(quantities) + len(prices) != 2 or any(m.end not in counted for m in found):
         return False
-    ask = None
     if len(prices) == 1 and len(quantities) == 1:
         asked = PRICE_ASK.search(value[max(0, value.lower().rfind("price") - 1):]) or PRICE_ASK.search(value) \
             or LAST_PER.search(value)  # "A 6-pack costs $10.50. Per bottle?"
@@ -592,6 +591,12 @@ def products(text: Text, out: Analysis) -> bool:
     return False
 
 
+def two_amounts(value: str) -> list[Mention]:
+    """The request's two plain amounts (no percentage), or none when it has another count of numbers."""
+    found = [money(m, value) for m in numbers(value)]
+    return found if len(found) == 2 and not any(m.percent for m in found) else []
+
+
 LEFT = cue(r"\b(left|remain\w*|still have|leftover|balance)\b")
 SPENT = cue(r"\b(spent|spend|used|paid|gave|give|given|lost|withdr[ae]w\w*|took out|sold|ate)\b")
 
@@ -599,8 +604,8 @@ SPENT = cue(r"\b(spent|spend|used|paid|gave|give|given|lost|withdr[ae]w\w*|took 
 @reader
 def remainder(text: Text, out: Analysis) -> bool:
     value = text.value
-    found = [money(m, value) for m in numbers(value)]
-    if len(found) != 2 or any(m.percent for m in found) or not (LEFT.search(value) and SPENT.search(value)):
+    found = two_amounts(value)
+    if not found or not (LEFT.search(value) and SPENT.search(value)):
         return False
     a, b = sorted(found, key=lambda m: -m.value)  # "withdrew $180 from $1,000" and "had $1,000, spent $180"
     add(out, f"{shown(a)} less {shown(b)}", f"{a.value} - {b.value}", a.value - b.value, [a.value, b.value],
@@ -616,8 +621,8 @@ PERCENT_ASKED = cue(r"%|\b(percent\w*|per cent|rate|relative|growth)\b")
 def change_between_figures(text: Text, out: Analysis) -> bool:
     """"Sales were 4,000 units in 2021 and 5,000 units in 2022: the increase?": the earlier one first."""
     value = text.value
-    found = [money(m, value) for m in numbers(value)]
-    if len(found) != 2 or any(m.percent for m in found) or not CHANGE_CUE.search(value):
+    found = two_amounts(value)
+    if not found or not CHANGE_CUE.search(value):
         return False
     if re.search(r"\bfrom\b[^.?!]*\bto\b", value, re.I) or re.search(r"\b(over|for|in|after)\s+\d", value, re.I):
         return False  # "from a to b" and "over n years" are read by the change and growth readers

@@ -12,7 +12,7 @@ import re
 
 from agents import everyday
 from agents.numbers import Mention, mentions
-from agents.word_problems import RECOGNISERS, Analysis, analyse, follow_up, normalise, shown
+from agents.word_problems import RECOGNISERS, Analysis, _listing, analyse, follow_up, normalise, shown
 
 READERS = [everyday.read_everyday, *RECOGNISERS]  # the whole-request readers first
 
@@ -111,10 +111,6 @@ _RATE_LABELS = tuple(f"as a rate per {p}" for p in ("second", "minute", "hour", 
 def _same_number(m: Mention, value: float) -> bool:
     return any(abs(abs(value) - abs(written)) <= 1e-9 * max(1.0, abs(written))  # "shrinks 5%" is a rate of -5
                for written in (m.value, m.raw, m.value / 100))
-
-
-def _listing(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
 
 
 def asks_for_figures(text: str) -> bool:
