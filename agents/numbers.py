@@ -95,6 +95,8 @@ def words_to_digits(text: str, spoken: dict[float, str] | None = None) -> str:
             return phrase
         if all(w in MULTIPLIERS for w in words) and re.search(r"\d\s*$", match.string[:match.start()]):
             return phrase  # "2.5 million": the scale of the number before it
+        if words == ["a", "dozen"] and re.search(r"\d\s*$", match.string[:match.start()]):
+            return phrase  # "$4.50 a dozen": a price per dozen, not a count
         number = _words_value(words)
         if number is None:
             return phrase

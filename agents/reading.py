@@ -9,6 +9,7 @@ be read and a wording that can be: a wrong figure stated as computed is the wors
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from agents import everyday
 from agents.numbers import Mention, mentions
@@ -18,7 +19,7 @@ READERS = [everyday.read_everyday, *RECOGNISERS]  # the whole-request readers fi
 
 # A question that names one of these kinds is answered only by a reading of that kind.
 KINDS: list[tuple[re.Pattern, set[str], str]] = [
-    (everyday.TIP, {"tip"}, "a tip"),
+    (everyday.TIP_ASKED, {"tip"}, "a tip"),
     (everyday.LOAN, {"payment", "interest"}, "a loan payment"),
     (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.I), {"points"}, "a change in percentage points"),
     (everyday.MARKUP, {"markup"}, "a markup"),
@@ -33,11 +34,16 @@ ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|
 PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income|make|makes|making|take-?home|i'?m on)\b", re.I)
 ASKS_FIGURES = re.compile(
     r"\b(how much|how many|how long|how far|calculat\w*|comput\w*|work out|percent\w*|total|average|mean|"
-    r"rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left|difference|sum)\b|%", re.I)
+    r"rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left|difference|sum|ratio|proportion|"
+    r"doubl\w*|tripl\w*|halv\w*|times|multipl\w*|divid\w*|each)\b|%", re.I)
 PERIOD_TARGET = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b|\b(hourly|daily|weekly|"
                            r"monthly|yearly|annually)\b", re.I)
 ADD_TO_LIST = re.compile(r"^\s*(?:and\s+)?(?:add|include|with|plus)\s+(.+?)\s*(?:to (?:the|that) list)?\s*[?.!]*$",
                          re.I)
+OPERATION = re.compile(r"^\s*(?:and\s+|then\s+|now\s+)?(times|multiplied by|x|divided by|minus|less|subtract)\s+"
+                       r"(\d[\d,]*(?:\.\d+)?)\s*[?.!]*$", re.I)  # "and times 3?": the last result, worked on
+SYMBOLS = {"times": "*", "multiplied by": "*", "x": "*", "divided by": "/", "minus": "-", "less": "-", "subtract": "-"}
+CONTINUED = re.compile(r"^\s*(?:and|what about|how about|also|plus)\b.{0,40}$", re.I)
 ANNUAL = re.compile(r"\b(annual(?:ly|i[sz]ed)?|a year|per year|each year|yearly|cagr|compound\w*)\b", re.I)
 OVER_SPAN = re.compile(r"\b(?:over|in|across|during|within|after)\s+(?:the\s+(?:next|last|past)\s+)?\d", re.I)
 
@@ -66,7 +72,7 @@ def read_request(text: str, earlier: list[str], findings: list[str]) -> Analysis
     """The request first; a follow-up reads the earlier turns; then the findings."""
     if earlier and earlier[-1] == text:
         earlier = earlier[:-1]  # the history may end with this very request
-    found = read(text)
+    found = per_period_asked(text, read(text))
     why = unaccounted(text, found)
     if (found.computations and not why) or (found.refusals and not found.computations):
         return found
@@ -79,6 +85,47 @@ def read_request(text: str, earlier: list[str], findings: list[str]) -> Analysis
     if asks_for_figures(text):
         return Analysis(unread=why or "I could not tell which calculation it asks for", example=example(text))
     return Analysis()
+
+
+CALENDAR = {"week": 52.0, "month": 12.0, "year": 1.0}  # how many in a year
+PER_PERIOD_KINDS = {"wage", "unit_rate", "growth", "payment", "interest", "product", "scaled"}
+
+
+FIGURE_TO_PERIOD = re.compile(r"\s*(?:[a-z]+\s*)?", re.I)  # "$17.99 a month", "40 hours a week"
+
+
+def stated_and_asked_periods(text: str) -> tuple[set[str], set[str]]:
+    """The periods written after a figure ("$17.99 a month") and the ones asked for ("per year is that?")."""
+    plain = normalise(text)
+    ends = [m.end for m in everyday.numbers(plain)]
+    stated, asked = set(), set()
+    for name, pattern in everyday.PERIOD_OF.items():
+        for match in pattern.finditer(plain):
+            after_figure = any(e <= match.start() and FIGURE_TO_PERIOD.fullmatch(plain[e:match.start()]) for e in ends)
+            (stated if after_figure else asked).add(name)
+    return stated, asked
+
+
+def per_period_asked(text: str, analysis: Analysis) -> Analysis:
+    """"from $15.49 to $17.99 a month. How much more per year?": a change stated per month, asked per year."""
+    if len(analysis.computations) != 1 or analysis.computations[0].kind in PER_PERIOD_KINDS:
+        return analysis
+    stated, asked = stated_and_asked_periods(text)
+    asked -= stated
+    if len(stated) != 1 or len(asked) != 1 or not (stated | asked) <= set(CALENDAR):
+        return analysis
+    (source,), (target,) = stated, asked
+    c = analysis.computations[0]
+    if c.unit == "%":
+        return analysis  # a percent is the same per month and per year
+    if f"per {target}" in c.label or f"a {target}" in c.label:
+        return analysis
+    factor = CALENDAR[target] and CALENDAR[source] / CALENDAR[target]
+    analysis.computations.append(replace(
+        c, label=f"{c.label}, a {source}, per {target}", expression=f"({c.expression}) * {CALENDAR[source]:g} / "
+        f"{CALENDAR[target]:g}", value=c.value * factor, inputs=[*c.inputs], kind="per_period",
+        note="(taking 52 weeks and 12 months a year)" if "week" in (source, target) else ""))
+    return analysis
 
 
 def unaccounted(text: str, analysis: Analysis) -> str:
@@ -94,6 +141,11 @@ def unaccounted(text: str, analysis: Analysis) -> str:
     asked = [(wanted, name) for cue, wanted, name in KINDS if cue.search(plain)]
     if asked and not any(kinds & wanted for wanted, _ in asked):  # "mortgage rate ... percentage points": either
         return f"it asks for {asked[0][1]}, which I could not work out from its wording"
+    stated, asked_periods = stated_and_asked_periods(text)
+    unanswered = {p for p in asked_periods - stated if not any(p in c.label for c in analysis.computations)}
+    if stated and unanswered and not kinds & (PER_PERIOD_KINDS | {"per_period"}) and \
+            any(c.unit != "%" for c in analysis.computations):
+        return f"it asks for a figure per {sorted(unanswered)[0]}, which I could not work out from its wording"
     if ASKS_BEFORE.search(plain) and "reverse" not in kinds:
         return "it asks for the figure before a change, which I could not work out from its wording"
     if PAY_PER_PERIOD.search(plain) and "wage" not in kinds and any(c.label.endswith(_RATE_LABELS)
@@ -122,8 +174,20 @@ def _follow_ups(text: str, earlier: list[str]) -> list[str]:
     """The readings of a follow-up: the earlier request revised by it, or continued by it."""
     if not earlier:
         return []
-    revised = [follow_up(text, earlier, read)]
     previous = earlier[-1]
+    revised = []
+    people = everyday.PEOPLE.search(normalise(text))
+    if people and len(everyday.numbers(normalise(text))) == 1 and not everyday.PEOPLE.search(normalise(previous)):
+        count = next(g for g in people.groups() if g)  # "and for 4 people?": the same bill, split
+        revised.append(f"{previous.rstrip(' ?.!')}, split between {count} people?")
+    operation = OPERATION.match(text)
+    if operation:
+        last = read(previous).computations
+        if len(last) == 1:
+            number = operation.group(2).replace(",", "")
+            revised.append(f"({last[0].expression}) {SYMBOLS[operation.group(1).lower()]} {number}")
+    else:
+        revised.append(follow_up(text, earlier, read))
     target = PERIOD_TARGET.search(text)
     old = ([*PERIOD_TARGET.finditer(previous)] or [None])[-1]
     if target and old and not everyday.numbers(normalise(text)):  # "and per week?"
@@ -131,6 +195,8 @@ def _follow_ups(text: str, earlier: list[str]) -> list[str]:
     extra = ADD_TO_LIST.match(text)
     if extra and read(previous).computations:  # "add 40 to the list"
         revised.append(f"{previous.rstrip(' ?.!')}, and {extra.group(1)}?")
+    if CONTINUED.match(text) and not everyday.numbers(normalise(text)) and read(previous).computations:
+        revised.append(f"{previous.rstrip(' ?.!')}, {text[:1].lower()}{text[1:]}")  # "and the total?"
     if not read(previous).computations:
         revised.append(f"{previous.rstrip(' ?.!')}, {text[:1].lower()}{text[1:]}")  # "We have $8,000." + "If it grows 6% a year...?"
     return [r for r in revised if r]

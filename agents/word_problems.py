@@ -170,18 +170,24 @@ CHANGE_BY_PERCENT = compiled(
     rf"\b(increase|raise|grow|add|mark up|markup|decrease|reduce|lower|cut|discount|drop)(?:s|d|ed|ing)?\s+"
     rf"(?:(?:a|the)\s+\w+\s+of\s+)?({NUM})\s+by\s+({PCT})")
 NUM_THEN_PERCENT_OFF = compiled(rf"({NUM})(?:[^.?!\d%]{{0,40}}?)\b({PCT})\s+(off|discount|cheaper|more expensive|markup)\b")
-PERCENT_OFF = compiled(rf"({PCT})\s+(off|discount on|discount off|more than|less than|increase on|decrease on|on top of)\s+({NUM})")
+PERCENT_OFF = compiled(rf"({PCT})\s+(off|discount on|discount off|more than|less than|increase on|decrease on|on top of|"
+                       rf"(?:pay\s+)?raise on|(?:pay\s+)?rise on|hike on|increase in|cut in|reduction in|reduction on)\s+"
+                       rf"(?:(?:my|our|the|a|an|his|her|their|your)\s+)?({NUM})")
 WITH_PERCENT = compiled(rf"({NUM})\s+(?:[a-z]+\s+){{0,2}}?(?:with|after|plus|minus|less|and|\+)\s+(?:an?\s+)?({PCT})\s+(discount|increase|raise|rise|markup|tax|vat|tip|surcharge|reduction|cut|decrease)")
-PERCENT_AMOUNT = compiled(rf"({PCT})\s+(?:sales\s+|income\s+)?(tip|tax|vat|commission|fee|deposit|service charge|interest)\s+"
-                          rf"(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
+AMOUNT_NAMES = r"(tip|tax|vat|gst|commission|fee|deposit|service charge|interest|down ?payment)"
+PERCENT_AMOUNT = compiled(rf"({PCT})\s+(?:sales\s+|income\s+)?{AMOUNT_NAMES}\s+(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
+AMOUNT_AT_PERCENT = compiled(rf"\b((?:\w+\s+)?rate|{AMOUNT_NAMES[1:-1]})\s+(?:at|of|rate of|rate is|is|was|are)\s+({PCT})\s+(?:on|of|for)\s+(?:an?\s+|the\s+)?({NUM})")
+ADDED_ON = ("tax", "vat", "gst", "fee", "service charge", "tip")
+TOTAL_ASKED = compiled(r"\b(total|altogether|in all|all in|all-in|final (?:price|cost|amount|bill)|grand total)\b")
 SAVING_ASKED = compiled(r"\b(how much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount|"
-                        r"how much is the discount|how much off|savings? (?:is|are|would be))\b")
+                        r"how much is the discount|how much off|savings? (?:is|are|would be)|"
+                        r"how much (?:is|was|will be|would be) (?:the|my|our|that) (?:raise|rise|increase|hike|cut|reduction))\b")
 PERCENT_OF = compiled(rf"({PCT})\s+of\s+(?:an?\s+|the\s+)?({NUM})")
 APPLIED_PERCENT = [  # (pattern, group of the base, of the percentage, of the verb)
     (CHANGE_BY_PERCENT, 2, 3, 1), (NUM_THEN_PERCENT_OFF, 1, 2, 3), (PERCENT_OFF, 3, 1, 2), (WITH_PERCENT, 1, 2, 3),
 ]
 UP_WORDS = ("increase", "raise", "grow", "add", "mark up", "markup", "more than", "increase on", "more expensive",
-            "on top of", "rise", "tax", "vat", "tip", "surcharge")
+            "on top of", "rise", "tax", "vat", "tip", "surcharge", "pay raise", "pay rise", "hike")
 
 
 @recogniser
@@ -196,22 +202,27 @@ def percentages(text: Text, out: Analysis) -> None:
             _apply_percent(num(m.group(base)), num(m.group(pct)), m.group(verb).lower(), out,
                            saving=bool(SAVING_ASKED.search(text.value)))
             text.use(m)
-    for pattern, kind in ((PERCENT_AMOUNT, 2), (PERCENT_OF, None)):
-        for m in text.finditer(pattern):
-            pct, whole = num(m.group(1)), num(m.group(len(m.groups())))
+    for pattern, at, kind in ((PERCENT_AMOUNT, 1, 2), (AMOUNT_AT_PERCENT, 2, 1), (PERCENT_OF, 1, None)):
+        for m in text.finditer(pattern):  # "20% VAT on £1,500", "VAT at 20% on £1,500", "20% of 1,500"
+            pct, whole = num(m.group(at)), num(m.group(len(m.groups())))
             label = f"{shown(pct)} {m.group(kind).lower()} on {shown(whole)}" if kind else f"{shown(pct)} of {shown(whole)}"
             out.computations.append(Computation(label, f"{pct.value} / 100 * {whole.value}",
                                                 pct.value / 100 * whole.value, currency=whole.currency,
                                                 inputs=[pct.value, whole.value]))
+            if kind and m.group(kind).lower() in ADDED_ON and TOTAL_ASKED.search(text.original or text.value):
+                out.computations.append(Computation(  # "7% sales tax on $89, and the total?"
+                    f"{shown(whole)} with the {m.group(kind).lower()}", f"{whole.value} * (1 + {pct.value} / 100)",
+                    whole.value * (1 + pct.value / 100), currency=whole.currency, inputs=[whole.value, pct.value]))
             text.use(m)
 
 
 def _apply_percent(base: Mention, pct: Mention, verb: str, out: Analysis, saving: bool = False) -> None:
     up = verb.startswith(UP_WORDS)
-    if saving and not up:  # "how much do I save if a $250 coat is 20% off?": the discount itself
-        out.computations.append(Computation(f"{shown(pct)} off {shown(base)} saves", f"{base.value} * {pct.value} / 100",
+    if saving:  # "how much do I save if a $250 coat is 20% off?", "how much is the raise?": the change itself
+        label = f"{shown(pct)} {verb} {shown(base)}" if up else f"{shown(pct)} off {shown(base)} saves"
+        out.computations.append(Computation(label, f"{base.value} * {pct.value} / 100",
                                             base.value * pct.value / 100, currency=base.currency,
-                                            inputs=[base.value, pct.value], kind="discount"))
+                                            inputs=[base.value, pct.value], kind="change" if up else "discount"))
         return
     factor = 1 + pct.value / 100 if up else 1 - pct.value / 100
     label = f"{shown(base)} {'plus' if up else 'minus'} {shown(pct)}"
@@ -611,7 +622,8 @@ def analyse(text: str, recognisers: list[Recogniser] | None = None) -> Analysis:
     return out
 
 
-FOLLOW_UP = compiled(r"^\s*(?:and|what about|how about|and what about|now|then|same for|what if|and if)\b|^\s*(?:to|from|over)\s+\d")
+FOLLOW_UP = compiled(r"^\s*(?:and|what about|how about|and what about|now|then|same for|what if|and if|ok(?:ay)?|"
+                     r"make (?:it|that)|change (?:it|that) to|try|say|instead|use|with)\b|^\s*(?:to|from|over)\s+\d")
 FOLLOW_TO = compiled(rf"\bto\s+({NUM})")
 FOLLOW_FROM = compiled(rf"\bfrom\s+({NUM})")
 FOLLOW_OVER = compiled(rf"\b(?:over|in|for)\s+({NUM})\s+({PERIOD})")

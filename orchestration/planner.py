@@ -53,7 +53,7 @@ ANALYSIS = re.compile(
     r"statistic\w*|std|deviation|variance|ratio|increase|decrease|difference|how much|how many|"
     r"multipl\w*|divide\w*|subtract|add up|plus|minus|times|squared|cubed|square root|power of|"
     r"convert|conversion|estimate|forecast|margin|rate of|per cent|discount|tip|interest|split|"
-    r"minimum|maximum|lowest|highest|rose|fell|declin\w*|dropped|"
+    r"minimum|maximum|lowest|highest|rose|fell|declin\w*|dropped|doubl\w*|tripl\w*|quadrupl\w*|halv\w*|"
     r"(per|a|an|each|every) (second|minute|hour|day|week|month|quarter|year)|"
     r"analy[sz]\w*|compare the (numbers|figures)|"
     r"price|cost|costs|pay|paid|salary|earn\w*|wages?|worth|left|churn|share|margin|mark-?up|mpg|speed|pace|"
@@ -92,10 +92,13 @@ WRITING = re.compile(
 
 
 FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?", "and per week?": the earlier request, changed
-    r"^\s*(and|what about|how about|and what about|same for|what if|and if|now)\b.{0,60}\d|^\s*(to|from|over)\s+\d"
+    r"^\s*(and|what about|how about|and what about|same for|what if|and if|now|ok(ay)?|make (it|that)|"
+    r"change (it|that) to|try|say|instead|use|with)\b.{0,60}\d|^\s*(to|from|over)\s+\d"
     r"|^\s*(and\s+|what about\s+|how about\s+)?(per|a|an|each|every)\s+(hour|day|week|month|quarter|year)\b"
     r"|^\s*(what'?s|what is|how much is|and) (that|it|this)\b.{0,30}\b(per|an?|each|every|in|over|for)\b"
     r"|^\s*(and\s+)?(add|include)\s+\d"
+    r"|^\s*(and|what about|how about|also)\s+(the\s+)?(total|tax|tip|discount|interest|payment|difference|average|"
+    r"sum|percent\w*|per person|each|altogether|in total)\b"
     r"|^.{0,40}\b(is|was|would be) (that|it|this)\s*[?.!]*\s*$",  # "How much per year is that?"
     re.I,
 )
@@ -115,6 +118,9 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
         previous = plan_by_rules(earlier[-1])
         if "analyst" in previous.agents:
             return Plan(kind="analysis", agents=["analyst"], reason="follow-up to a computation")
+    if earlier and ANALYSIS.search(text) and not HAS_NUMBER.search(text) and HAS_NUMBER.search(earlier[-1]) \
+            and not asks_for_facts(text) and len(text.split()) <= 12:
+        return Plan(kind="analysis", agents=["analyst"], reason="asks for a figure of the numbers given before")
     if not text or (SMALL_TALK.match(text) and not ANALYSIS.search(text)):
         return Plan(kind="small_talk", agents=[], reason="greeting or small talk: fast path")
     # figures to compute need both a cue and a number ("what is 2 to the power of 10?")

@@ -27,6 +27,9 @@ def test_everyday_figure_questions_and_their_follow_ups_go_to_the_analyst():
     earlier = ["I earn $4,000 a month. What's that per year?"]
     for follow_up in ("and per week?", "what's that a month?", "add 40 to the list", "How much per year is that?"):
         assert plan_by_rules(follow_up, earlier).agents == ["analyst"], follow_up
+    for follow_up in ("and the total?", "make it 22%", "and times 3?", "and for 4 people?"):
+        assert plan_by_rules(follow_up, ["What's 7% sales tax on $89?"]).agents == ["analyst"], follow_up
+    assert plan_by_rules("and the total?", ["Tell me about Redis"]).agents != ["analyst"]
 
 
 def test_shipped_routing_set_is_large_enough_and_rules_reach_90_percent():

@@ -69,3 +69,47 @@ def test_years_label_figures_and_give_an_annual_rate_its_span():
     [rate] = read_request("Between 2020 and 2022 our users grew from 10,000 to 14,400. What was the annual "
                           "growth rate?", [], []).computations
     assert round(rate.value, 2) == 20 and re.search(r"over 2 years", rate.label)
+
+
+@pytest.mark.parametrize(("request_text", "expected"), [
+    # comparisons, multiples and measures written in two units
+    ("How much more is $95 than $76, in percent?", [25]),
+    ("If my $1,800 rent doubles, what is it?", [3600]),
+    ("Convert 2 hours 30 minutes to minutes", [150]),
+    ("How tall is 5 feet 10 inches in cm?", [177.8]),
+    # a rate stated apart from the amount it applies to, and the amount itself when that is asked
+    ("If a shirt costs $25 and sales tax is 7%, what's the total?", [26.75]),
+    ("I got a 3% raise on my $62,000 salary. How much is the raise?", [1860]),
+    ("What is the VAT at 20% on a £1,500 invoice?", [300]),
+    # scaling, shares left, fuel economy, time to finish, items at a price each, inflation
+    ("A recipe for 4 needs 300 g flour. How much for 6 people?", [450]),
+    ("Our budget is $5,000 and we've spent 65%. How much is left?", [1750]),
+    ("Fuel efficiency: 35 mpg. How many litres per 100 km is that?", [6.72]),
+    ("A download of 4.5 GB at 50 MB per second takes how long?", [90]),
+    ("I bought 3 shirts for $22 each and 2 pairs of jeans for $45 each. What did I spend?", [156]),
+    ("If inflation is 3% a year, what will $100 be worth in today's money after 10 years?", [74.41]),
+    ("We're 8 people and the total was $312 including tip. How much each?", [39]),
+    ("Per month, how much is $39,000 a year?", [3250]),
+])
+def test_more_everyday_kinds_are_read(request_text, expected):
+    assert figures(request_text) == expected
+
+
+def test_a_change_stated_per_month_is_given_per_year_when_asked():
+    assert figures("Netflix went from $15.49 to $17.99 a month. How much more per year is that?") == [2.5, 30]
+
+
+@pytest.mark.parametrize("request_text", [
+    "Gross margin if revenue is $800k and COGS is $520k? And the margin on 300k of 900k?",  # four figures
+    "Our margin: revenue is $800k and the other figure is $520k.",  # neither reads as a cost nor a profit
+    "A download of 4.5 GB at 50 Mb per second takes how long?",  # megabits or megabytes: unclear
+])
+def test_unclear_margins_and_units_get_no_figure(request_text):
+    assert not read_request(request_text, [], []).computations
+
+
+def test_follow_ups_work_on_the_last_result_or_split_the_same_bill():
+    assert figures("and times 3?", ["What's 12 x 15?"]) == [540]
+    assert figures("and for 4 people?", ["Tip of 18% on $64?"]) == [11.52, 75.52, 18.88]
+    assert figures("and the total?", ["What's 7% sales tax on $89?"]) == [6.23, 95.23]
+    assert figures("make it 22%", ["What's the tip at 18% on $50?"]) == [11]
