@@ -143,6 +143,8 @@ class Agent(ABC):
             status = "skipped" if gathered.complete else "ok"
         async for event in merge(sources):  # n choices generate side by side
             yield event
+        if any(r.capped for r in replies):
+            detail += f"; stopped at the team's own cap of {self.llm_kwargs(task).get('max_tokens')} tokens"
         steps.append(Step(agent=self.name, name="llm", duration_ms=_ms(t0), detail=detail, status=status))
         yield TaskEvent(type=EventType.step_finished, data=steps[-1])
 
@@ -203,7 +205,10 @@ class Agent(ABC):
                     reply.logprobs += logprobs
                     yield token(text, self.name, index, logprobs or None)
                 if reason := delta.finish_reason:
-                    reply.finish_reason = "length" if reason == "length" else "stop"
+                    # "length" is the client's own cap only; the team's safety cap on a looping model
+                    # ends the answer as it is ("stop"), and the step says so
+                    reply.finish_reason = "length" if reason == "length" and task.params.max_tokens else "stop"
+                    reply.capped = reason == "length" and not task.params.max_tokens
                 if check and check.done:
                     break  # closing the stream stops the generation upstream
             if check and (text := check.finish()):
@@ -247,6 +252,7 @@ class _Reply:
     messages: list[BaseMessage] = field(default_factory=list)
     clock: LLMClock = field(default_factory=LLMClock)
     usage: dict[str, int] | None = None  # as the LLM reported it
+    capped: bool = False  # stopped at the team's own token cap, not the client's
 
 
 async def merge(sources: list[AsyncIterator[TaskEvent]]) -> AsyncIterator[TaskEvent]:

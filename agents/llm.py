@@ -8,6 +8,7 @@ the rest of an agent's hop. Replies that are JSON or a function call keep ChatOp
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ def make_chat_model(settings: Settings, role: AgentRole, http: httpx.AsyncClient
         model=llm.model,
         api_key=llm.api_key,
         temperature=llm.temperature,
-        timeout=llm.timeout,
+        # no read timeout: a whole generation, or one queued behind others, sends nothing until it is
+        # done; the request's deadline (the agent's task route) bounds the call instead
+        timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT),
         max_retries=0,  # retries live in one layer (the TaskClient); an LLM that is down fails fast
         http_async_client=http,  # the process's shared, pooled client
     )
@@ -71,8 +74,11 @@ class ProseStream:
         self.url = f"{llm.base_url}/chat/completions"
         self.headers = {"authorization": f"Bearer {llm.api_key.get_secret_value()}",
                         "content-type": "application/json"}
-        # a stalled LLM fails the call after `timeout` of silence; the task's deadline bounds the whole
-        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=llm.timeout)
+        # The request's deadline bounds the whole call (the agent's task route enforces it): a queued or
+        # whole generation sends nothing for a long time and is not stalled. Only once tokens have begun
+        # does a silence of `timeout` fail the call.
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=None)
+        self.silence = llm.timeout
         self.session = session
 
     def body(self, messages: list[BaseMessage], kwargs: dict[str, Any], streamed: bool) -> bytes:
@@ -85,7 +91,7 @@ class ProseStream:
 
     def _broke_off(self, error: Exception) -> AgentCallError:
         return AgentCallError(f"the {self.agent}'s LLM at {self.base_url} broke off its answer: "
-                              f"{type(error).__name__}: {error}")
+                              f"{type(error).__name__}: {error}", llm=True)
 
     async def stream(self, messages: list[BaseMessage], clock: LLMClock, streamed: bool = True,
                      **kwargs) -> AsyncIterator[Delta]:
@@ -97,15 +103,15 @@ class ProseStream:
         waited_since = time.perf_counter()
         try:
             response = await self.session.post(self.url, data=body, headers=self.headers, timeout=self.timeout)
-        except aiohttp.ClientError as error:  # refused, reset or timed out: no retry (one layer)
+        except aiohttp.ClientError as error:  # refused or reset: no retry (one layer)
             clock.waited += time.perf_counter() - waited_since
-            raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} is unreachable: "
-                                 f"{type(error).__name__}: {error}") from error
+            raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} {_failed_how(error)}: "
+                                 f"{type(error).__name__}: {error}", llm=True) from error
         try:
             if response.status != 200:
                 text = (await response.read()).decode(errors="replace")
                 raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} answered "
-                                     f"HTTP {response.status}: {text[:200]}")
+                                     f"HTTP {response.status}: {text[:200]}", llm=True)
             if not streamed:
                 try:
                     whole = await response.read()
@@ -117,15 +123,21 @@ class ProseStream:
                     yield delta
                 return
             lines = aiter(response.content)
+            begun = False
             while True:
                 try:
-                    line = await anext(lines)
+                    async with asyncio.timeout(self.silence if begun else None):
+                        line = await anext(lines)
                 except StopAsyncIteration:
                     break
+                except TimeoutError:
+                    raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} went silent for "
+                                         f"{self.silence:g}s in the middle of its answer", llm=True) from None
                 except (aiohttp.ClientError, ValueError) as error:  # ValueError: a line over 128 KiB
                     raise self._broke_off(error) from error
                 finally:
                     clock.waited += time.perf_counter() - waited_since
+                begun = True
                 if line.startswith(b"data:"):
                     data = line[5:].strip()
                     if data == b"[DONE]":
@@ -139,10 +151,19 @@ class ProseStream:
             response.release()
 
 
+def _failed_how(error: aiohttp.ClientError) -> str:
+    """Said of the LLM: "unreachable" only when no connection could be made."""
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "is unreachable (the connection was refused)"
+    if isinstance(error, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
+        return "closed the connection"
+    return "failed"
+
+
 def _delta(chunk: dict[str, Any], whole: bool = False) -> Delta | None:
     """The first choice of a streamed chunk, or of a whole reply."""
     if "error" in chunk:
-        raise AgentCallError(f"the LLM broke off its answer: {str(chunk['error'])[:200]}")
+        raise AgentCallError(f"the LLM broke off its answer: {str(chunk['error'])[:200]}", llm=True)
     delta = Delta(usage=chunk.get("usage"))
     for choice in chunk.get("choices") or []:
         if choice.get("index", 0) != 0:

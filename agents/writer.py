@@ -12,8 +12,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage, SystemMessage
 
 from agents.base import Agent, Gathered, OutputCheck, conversation_messages, findings_text
+from agents.findings_answer import body, footer, lead
 from agents.grounding import GroundingCheck, grounds_for
-from agents.quoting import quoted
 from agents.structured import StructuredReply, call_function, choose_function, structured_content
 from orchestration.protocol import Message, TaskRequest
 
@@ -22,9 +22,6 @@ NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no s
 NOTHING_TO_QUOTE = ("The knowledge base has nothing on this, and I answer questions of fact only from a "
                     "source, so I can't answer it here.")
 QUESTION = re.compile(r"\b(what|who|where|when|why|which|how)\b|\?\s*$", re.I)
-NO_SENTENCE_ANSWERS = "The sources below touch on this, but none of their sentences answers it directly."
-NO_FIGURES_FOUND = ("I could not read the figures in this request ({why}), so I give no figure rather "
-                    "than a guess. A wording I can compute: {example}.")
 
 
 class Writer(Agent):
@@ -47,8 +44,8 @@ class Writer(Agent):
         return Gathered(
             facts="\n\n".join(facts),
             detail=f"{len(task.findings)} findings",
-            preamble=_lead(task),
-            footer=_footer(task),
+            preamble=lead(task.findings),
+            footer=footer(task.findings),
         )
 
     def composed(self, task: TaskRequest) -> Gathered | None:
@@ -65,16 +62,11 @@ class Writer(Agent):
                 return Gathered(facts="", detail="nothing to quote", preamble=NOTHING_TO_QUOTE, complete=True,
                                 data={"grounding": "checked by construction: no source, so no fact stated"})
             return None
-        parts = [_lead(task).strip()]
-        if unread and not computed:
-            parts.append(NO_FIGURES_FOUND.format(why=unread["unread"], example=unread["example"]))
-        if sources:
-            parts.append(quoted(task.instruction, sources).strip() or NO_SENTENCE_ANSWERS)
-        answer = "\n\n".join(part for part in parts if part)
+        answer = body(task.instruction, task.findings)
         if not answer:
             return None
         return Gathered(facts="", detail=f"{len(task.findings)} findings, composed without the LLM",
-                        preamble=answer, footer=_footer(task), complete=True,
+                        preamble=answer, footer=footer(task.findings), complete=True,
                         data={"grounding": "checked by construction: composed from the computed figures and the "
                                            "sources' own sentences (basic profile, no model text)"})
 
@@ -124,22 +116,3 @@ def this_turns_results(messages: list[Message]) -> tuple[list[Message], list[str
     results = [f"{m.name or names.get(m.tool_call_id or '', 'a function')}: {m.content}"
                for m in messages[at:] if m.role == "tool"]
     return messages[:at], results
-
-
-def _lead(task: TaskRequest) -> str:
-    """The computed figures (and refused expressions) open the answer, exactly as computed."""
-    lines = [c["display"] for f in task.findings for c in f.data.get("computations", [])]
-    lines += [r["display"] for f in task.findings for r in f.data.get("refusals", [])]
-    return "".join(f"{line[:1].upper()}{line[1:]}.\n" for line in lines) + ("\n" if lines else "")
-
-
-def _footer(task: TaskRequest) -> str:
-    """Sources and missing agents, verbatim: a small model may garble them."""
-    lines: list[str] = []
-    sources = [s for f in task.findings for s in f.sources]
-    if sources:
-        lines.append("Sources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources))
-    missing = [f"{f.agent} ({f.error})" for f in task.findings if f.status == "failed"]
-    if missing:
-        lines.append("Not available: " + "; ".join(missing) + ".")
-    return "\n\n" + "\n".join(lines) if lines else ""

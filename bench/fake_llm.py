@@ -56,13 +56,14 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
     async def chat(request: Request):
         body = await request.json()
         count = min(tokens, body.get("max_tokens") or tokens)
+        finish = "length" if count < tokens else "stop"  # as a real server says it: cut at the cap
         words = [token_text(i) for i in range(count)]
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
         usage = {"prompt_tokens": 10, "completion_tokens": count, "total_tokens": 10 + count}
         if not body.get("stream"):
             await asyncio.sleep(delay * count)
             return {"id": ident, "object": "chat.completion", "created": created, "model": MODEL, "usage": usage,
-                    "choices": [{"index": 0, "finish_reason": "stop",
+                    "choices": [{"index": 0, "finish_reason": finish,
                                  "message": {"role": "assistant", "content": "".join(words)}}]}
 
         def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -78,7 +79,7 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
                 if before_token:
                     await before_token(i)
                 yield chunk({"content": word})
-            yield chunk({}, "stop", usage=usage)
+            yield chunk({}, finish, usage=usage)
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream")

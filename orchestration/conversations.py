@@ -301,8 +301,10 @@ def reconcile(stored: list[Message], sent: list[Message]) -> Revision:
 
     A client that resends the history (two messages or more, lining up with the stored window) is
     taken at its word: where it stops short, as a regenerate does, the last answer goes; where it
-    differs, as an edit does, the tail from the edited message on is replaced. A client that sends
-    only the new message (or messages that line up nowhere) appends them.
+    differs, as an edit does, the tail from the edited message on is replaced. A resent history that
+    lines up nowhere, because its very first message was edited, is taken at its word too: it carries
+    an earlier answer, so it is the client's view of the whole conversation, and replaces it. A client
+    that sends only the new message (or new messages with no answer among them) appends them.
     """
     if stored and len(sent) > 1:
         for start, message in enumerate(sent):
@@ -313,7 +315,10 @@ def reconcile(stored: list[Message], sent: list[Message]) -> Revision:
                    and _same(stored[common], sent[start + common])):
                 common += 1
             return Revision(common, sent[start + common:])
-    return Revision(len(stored), new_messages(stored, sent))
+    fresh = new_messages(stored, sent)
+    if stored and len(fresh) == len(sent) > 1 and any(m.role == "assistant" for m in sent[:-1]):
+        return Revision(0, sent)  # [u1', a1, u2]: the first message edited, so nothing lines up
+    return Revision(len(stored), fresh)
 
 
 def new_messages(stored: list[Message], sent: list[Message]) -> list[Message]:

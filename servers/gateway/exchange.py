@@ -30,7 +30,7 @@ from orchestration.tokens import count_message_tokens, count_tokens, counting
 from servers.gateway import choices, wire
 from servers.gateway.choices import Lanes
 from servers.gateway.fan_out import fan_out
-from servers.gateway.errors import APIError, DeadlinePassed, ServiceUnavailable
+from servers.gateway.errors import APIError, team_failure
 from servers.gateway.limits import check_sizes
 from servers.gateway import progress
 from servers.gateway.conversation_keys import ConversationKey, next_fingerprint
@@ -199,18 +199,15 @@ class Exchange:
                     return opening, []
         except (AgentCallError, StopAsyncIteration) as error:
             await events.aclose()
-            if isinstance(error, AgentCallError) and error.deadline:
-                raise DeadlinePassed() from error
-            raise ServiceUnavailable(f"The team is unavailable: {error}", code="team_unavailable") from error
+            failure = error if isinstance(error, AgentCallError) else AgentCallError("the team's events ended")
+            raise team_failure(failure) from error
 
     async def _collect(self, events: AsyncIterator[TaskEvent]) -> TaskResult:
         stream = TaskStream(events)
         try:
             return await stream.drain()
         except AgentCallError as error:
-            if error.deadline:
-                raise DeadlinePassed() from error
-            raise ServiceUnavailable(f"The team failed: {error}", code="team_failed") from error
+            raise team_failure(error) from error
         finally:
             await stream.aclose()
 
@@ -271,8 +268,7 @@ class Exchange:
             if isinstance(error, APIError):
                 failure = error
             elif isinstance(error, AgentCallError):
-                failure = (DeadlinePassed() if error.deadline else
-                           ServiceUnavailable(f"The team failed mid-answer: {error}", code="team_failed"))
+                failure = team_failure(error, " mid-answer")
             else:
                 log.exception("stream failed unexpectedly")
                 failure = APIError("The server had an error while answering; the answer is incomplete.")

@@ -48,7 +48,7 @@ def _finished(step: Step) -> str | None:
         return f"Planning: {' and '.join(workers)}, then the writer."
     if step.agent in WORKERS and step.name == "task":
         name = WORKERS[step.agent]
-        if step.status != "ok":
-            return f"{name}: {step.status} ({step.detail})."
+        if step.status != "ok":  # why is in the trace and the logs: progress is shown to the user
+            return f"{name}: not available for this answer."
         return f"{name}: {step.detail or 'done'}."
     return None

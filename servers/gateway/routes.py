@@ -16,6 +16,7 @@ from servers.gateway.embeddings import forward_embeddings
 from servers.gateway.errors import NotFound
 from servers.gateway.exchange import Exchange
 from servers.gateway.models import Models
+from servers.gateway.openai_params import refuse_unknown
 from servers.gateway.response_store import ResponseStore
 from servers.gateway.responses_output import ResponsesOutput
 from servers.gateway.responses_wire import ResponsesRequest
@@ -53,6 +54,7 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.post("/chat/completions")
     async def chat_completions(body: wire.ChatCompletionRequest, request: Request):
+        refuse_unknown(body, "chat", settings.strict_params)
         body.refuse_unfinished()
         sent = [m.to_message(i) for i, m in enumerate(body.messages)]
         key = await conversation_key(request.app.state.store, request.state.owner, body, request.headers, sent)
@@ -61,12 +63,14 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.post("/completions")
     async def completions(body: wire.CompletionRequest, request: Request):
+        refuse_unknown(body, "completions", settings.strict_params)
         body.refuse_unfinished()
         exchange = Exchange(request, body, _named_or_new(body, request), CompletionsOutput.for_text)
         return await exchange.respond([[Message(role="user", content=prompt)] for prompt in body.prompts])
 
     @router.post("/responses")
     async def create_response(body: ResponsesRequest, request: Request):
+        refuse_unknown(body, "responses", settings.strict_params)
         body.refuse_unfinished()
         responses: ResponseStore = request.app.state.responses
         key = _named_or_new(body, request)
@@ -94,6 +98,7 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.post("/embeddings")
     async def embeddings(body: wire.EmbeddingRequest, request: Request):
+        refuse_unknown(body, "embeddings", settings.strict_params)
         return await forward_embeddings(body, request)
 
     @router.get("/conversations")

@@ -39,6 +39,10 @@ def test_regenerate_replaces_the_last_answer_and_an_edit_replaces_the_tail(stack
     say(client, conv, [u1, a1, edited])  # the second question edited, and sent again
     assert [m["content"] for m in stored(stack, conv)][:3] == ["Say hi.", a1["content"], "Name a fruit."]
     assert len(stored(stack, conv)) == 4
+    first = {"role": "user", "content": "Say hello."}
+    say(client, conv, [first, a1, edited])  # the very first question edited: nothing lines up now
+    assert [m["content"] for m in stored(stack, conv)][:3] == ["Say hello.", a1["content"], "Name a fruit."]
+    assert len(stored(stack, conv)) == 4
 
 
 def test_concurrent_turns_of_one_conversation_are_each_stored_once(stack):

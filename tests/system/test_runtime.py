@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import httpx
 from openai import OpenAI
@@ -11,7 +12,7 @@ from openai import OpenAI
 from config.settings import LOCAL_MODEL_NAME, Settings
 from runtime import tiktoken_cache
 from servers.gateway import create_app
-from tests.helpers import ROOT, ServerThread
+from tests.helpers import ROOT, ServerThread, free_port
 
 OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
            "NO_PROXY": "127.0.0.1,localhost"}  # any attempt to download would fail
@@ -53,3 +54,31 @@ def test_api_keys_are_required_when_configured(stack):
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "invalid_api_key"
     assert right.status_code == 200 and open_health.status_code == 200
+
+
+def test_a_server_started_outside_make_up_counts_tokens_offline_from_its_first_request(stack):
+    """A second gateway started as the Dockerfile starts it (`python -m servers gateway`), as a process
+    manager would run it: no TIKTOKEN_CACHE_DIR, a data dir of its own, and no way to download."""
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="chorus-data-")
+    env = {k: v for k, v in stack.env.items() if k != "TIKTOKEN_CACHE_DIR"} | OFFLINE | {
+        "GATEWAY_PORT": str(port), "DATA_DIR": data,
+        "INTERNAL_TOKEN": stack.internal["authorization"].removeprefix("Bearer ")}
+    server = subprocess.Popen([sys.executable, "-m", "servers", "gateway"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # a liveness guard while it starts, not a speed bound
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.1)
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=120, json={
+            "model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 17 * 23?"}]})
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["usage"]["completion_tokens"] > 0  # counted with tiktoken, offline
+    assert len(os.listdir(os.path.join(data, "tiktoken"))) == len(tiktoken_cache.ENCODINGS)  # seeded by the server

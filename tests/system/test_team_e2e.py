@@ -116,7 +116,8 @@ def test_a_dead_analyst_degrades_the_answer(stack):
     assert analyst["status"] == "failed" and analyst["error"]
     assert result["status"] == "degraded"
     assert next(r for r in result["trace"] if r["agent"] == "writer")["status"] == "ok"
-    assert result["output"].strip() and "Not available: analyst" in result["output"]
+    assert result["output"].strip() and "Not available for this answer: the analyst." in result["output"]
+    assert "127.0.0.1" not in result["output"] and "Connect" not in result["output"]  # why: in the trace
 
 
 def test_bad_task_is_a_422_not_a_200_with_an_error_inside(stack):

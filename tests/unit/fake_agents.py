@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from orchestration.protocol import EventType, TaskEvent, TaskRequest, TaskResult, token
+from orchestration.protocol import EventType, Source, TaskEvent, TaskRequest, TaskResult, token
 
 
 @dataclass
@@ -19,6 +19,8 @@ class FakeAgent:
     output: str = "done"
     data: dict = field(default_factory=dict)
     fail_with: int | None = None  # an HTTP status to answer instead of a result
+    fail_type: str = "agent_error"  # the protocol's error type of that answer (llm_unavailable, ...)
+    sources: list[Source] = field(default_factory=list)
     calls: list[TaskRequest] = field(default_factory=list)
     timeline: list[tuple[str, str]] | None = None  # shared between agents: ("start"|"end", name)
     meet: threading.Barrier | None = None  # shared between agents: each waits there for the others
@@ -37,8 +39,10 @@ class FakeAgent:
             if self.timeline is not None:
                 self.timeline.append(("end", self.name))
             if self.fail_with:
-                return JSONResponse({"message": "scripted failure"}, status_code=self.fail_with)
-            result = TaskResult(task_id=task.task_id, agent=self.name, output=self.output, data=self.data)
+                return JSONResponse({"message": "scripted failure at http://127.0.0.1:1/v1", "type": self.fail_type},
+                                    status_code=self.fail_with)
+            result = TaskResult(task_id=task.task_id, agent=self.name, output=self.output, data=self.data,
+                                sources=self.sources)
             if not task.stream:
                 return result
 

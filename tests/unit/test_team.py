@@ -5,9 +5,12 @@ import time
 from contextlib import ExitStack
 
 
+import pytest
+
 from config.settings import Settings
+from orchestration.circuit import Circuit
 from orchestration.http import make_session
-from orchestration.protocol import EventType, TaskClient, TaskRequest
+from orchestration.protocol import AgentCallError, EventType, Source, TaskClient, TaskRequest
 from orchestration.team import Team
 from tests.helpers import ServerThread
 from tests.unit.fake_agents import FakeAgent
@@ -139,14 +142,66 @@ async def test_a_stalled_worker_leaves_the_writer_time_to_answer():
     assert agents["researcher"].calls[0].deadline < task.deadline
 
 
-async def test_dead_writer_still_yields_an_answer_from_the_findings():
-    agents = {"researcher": FakeAgent("researcher", output="redis keeps conversations"),
-              "analyst": FakeAgent("analyst", output="growth 25%"),
-              "writer": FakeAgent("writer", fail_with=503)}
-    events, result = await run_team(agents, BOTH)
+PASSAGE = Source(ref=1, title="Conversations", location="conversations.md#storage",
+                 snippet="Redis records the growth rate of every conversation.")
+GROWTH = {"computations": [{"display": "growth from 100 to 125 = 25%"}]}
+
+
+def found_something() -> dict[str, FakeAgent]:
+    return {"researcher": FakeAgent("researcher", output="a summary", sources=[PASSAGE]),
+            "analyst": FakeAgent("analyst", data=GROWTH)}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_dead_writer_leaves_an_answer_made_from_the_findings_with_no_internal_text(stream):
+    agents = {**found_something(), "writer": FakeAgent("writer", fail_with=500)}
+    events, result = await run_team(agents, BOTH, stream=stream)
     assert result.status == "degraded"
-    assert "redis keeps conversations" in result.output and "growth 25%" in result.output
-    assert "".join(e.data.delta for e in events if e.type is EventType.token) == result.output
+    assert result.output.startswith("Growth from 100 to 125 = 25%.")  # the figure leads, as computed
+    assert "“Redis records the growth rate of every conversation.” [1]" in result.output
+    assert "Sources: [1] conversations.md#storage" in result.output
+    assert "http" not in result.output and "scripted failure" not in result.output  # the error: in the trace
+    assert "scripted failure" in next(r for r in result.trace if r.agent == "writer").error
+    if stream:
+        assert "".join(e.data.delta for e in events if e.type is EventType.token) == result.output
+
+
+@pytest.mark.parametrize(("fail_with", "kind"), [(500, "agent_error"), (504, "deadline_exceeded")])
+async def test_a_dead_writer_with_nothing_found_ends_in_an_error_not_an_answer(fail_with, kind):
+    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
+              "writer": FakeAgent("writer", fail_with=fail_with)}
+    events, _ = await run_team(agents, "hi!", stream=True)
+    assert events[-1].type is EventType.error and events[-1].data.type == kind
+    assert not any(e.type in (EventType.token, EventType.result) for e in events)
+    with ExitStack() as stack:  # nobody streams: the same failure, raised
+        servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
+        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()})
+        async with make_session() as http:
+            team = Team(settings, TaskClient(http, attempts=1), planner_llm=None)
+            with pytest.raises(AgentCallError) as raised:
+                await team.result(TaskRequest(instruction="hi!"))
+    assert raised.value.deadline == (kind == "deadline_exceeded")
+
+
+async def test_only_a_broken_writer_opens_its_circuit_not_a_busy_one_or_a_failing_llm():
+    for fail_with, kind, opens in ((504, "deadline_exceeded", False), (502, "llm_unavailable", False),
+                                   (500, "agent_error", True)):
+        writer = FakeAgent("writer", fail_with=fail_with, fail_type=kind)
+        outcomes = await run_requests({**found_something(), "writer": writer}, [BOTH] * 3,
+                                      circuit_breaker_failures=2, circuit_breaker_cooldown_seconds=600)
+        assert len(writer.calls) == (2 if opens else 3), kind
+        assert all(result.output.startswith("Growth from 100 to 125") for _, result in outcomes)
+
+
+def test_a_half_open_circuit_lets_exactly_one_call_through():
+    circuit = Circuit(failures_to_open=1, cooldown_seconds=10)
+    circuit.record(False, now=100.0)
+    assert not circuit.allows(now=105.0)  # open
+    assert circuit.allows(now=111.0) and not circuit.allows(now=111.5)  # half-open: one test call
+    circuit.release()  # that call's deadline passed: it proved nothing, the next may test
+    assert circuit.allows(now=112.0)
+    circuit.record(True)
+    assert circuit.allows() and circuit.allows()  # closed
 
 
 async def test_small_talk_takes_the_fast_path():

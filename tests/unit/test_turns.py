@@ -37,6 +37,13 @@ def test_an_edit_replaces_the_tail_from_the_edited_message():
     assert reconcile([U1, A1, U2, A2], [U1, A1, edited]) == Revision(2, [edited])
 
 
+def test_an_edit_of_the_first_message_replaces_the_whole_history():
+    edited = Message(role="user", content="What is 3 + 3?")
+    assert reconcile([U1, A1], [edited, A1, U2]) == Revision(0, [edited, A1, U2])
+    assert reconcile([U1, A1, U2, A2], [edited, A1, U2]) == Revision(0, [edited, A1, U2])
+    assert reconcile([U1, A1], [edited, U2]) == Revision(2, [edited, U2])  # no answer in it: new messages
+
+
 def test_a_lone_tool_result_continues_the_call_it_answers():
     call = Message(role="assistant", content="", tool_calls=[ToolCall(id="c1", name="f", arguments="{}")])
     result = Message(role="tool", content="ok", tool_call_id="c1")
