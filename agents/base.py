@@ -11,6 +11,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_openai import ChatOpenAI
 
 from agents.llm import LLMClock, ProseStream
+from agents.llm_gate import LLMGate
 from config import Settings
 from orchestration.protocol import (
     AgentName,
@@ -74,6 +76,7 @@ class Agent(ABC):
         self.settings = settings
         self.llm = llm  # replies that are JSON or a function call
         self.prose = prose  # replies in prose, streamed
+        self.gate = LLMGate(self.name, settings.llm_concurrency(self.name), settings.llm_max_queue)
 
     async def start(self) -> None:
         """Load what the agent needs before it serves (an index, a file); default nothing."""
@@ -193,34 +196,41 @@ class Agent(ABC):
         reply.messages = self.messages(task, gathered) if not gathered.complete else []
         check = self.output_check(task, gathered) if reply.messages else None
         if reply.messages:
-            async for delta in self.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
-                text, logprobs = delta.text, delta.logprobs
-                if delta.usage:
-                    reply.usage = delta.usage
-                if check and (text or logprobs):
-                    text = check.feed(text, logprobs)
-                    logprobs = check.take_logprobs()
-                if text:
-                    reply.parts.append(text)
-                    reply.logprobs += logprobs
-                    yield token(text, self.name, index, logprobs or None)
-                if reason := delta.finish_reason:
-                    # "length" is the client's own cap only; the team's safety cap on a looping model
-                    # ends the answer as it is ("stop"), and the step says so
-                    reply.finish_reason = "length" if reason == "length" and task.params.max_tokens else "stop"
-                    reply.capped = reason == "length" and not task.params.max_tokens
-                if check and check.done:
-                    break  # closing the stream stops the generation upstream
-            if check and (text := check.finish()):
-                logprobs = check.take_logprobs()
-                reply.parts.append(text)
-                reply.logprobs += logprobs
-                yield token(text, self.name, index, logprobs or None)
+            async with self.gate.slot(task.deadline), aclosing(self._generated(task, reply, check)) as generated:
+                async for event in generated:  # closed with this: a hang-up stops the LLM at once
+                    yield event
         if check and index == 0:
             gathered.data["grounding"] = check.report
         if gathered.footer:
             reply.parts.append(gathered.footer)
             yield token(gathered.footer, self.name, index)
+
+    async def _generated(self, task: TaskRequest, reply: _Reply, check: OutputCheck | None) -> AsyncIterator[TaskEvent]:
+        """The LLM's text as it streams, through the output check."""
+        index = reply.index
+        async for delta in self.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
+            text, logprobs = delta.text, delta.logprobs
+            if delta.usage:
+                reply.usage = delta.usage
+            if check and (text or logprobs):
+                text = check.feed(text, logprobs)
+                logprobs = check.take_logprobs()
+            if text:
+                reply.parts.append(text)
+                reply.logprobs += logprobs
+                yield token(text, self.name, index, logprobs or None)
+            if reason := delta.finish_reason:
+                # "length" is the client's own cap only; the team's safety cap on a looping model ends
+                # the answer as it is ("stop"), and the step says so
+                reply.finish_reason = "length" if reason == "length" and task.params.max_tokens else "stop"
+                reply.capped = reason == "length" and not task.params.max_tokens
+            if check and check.done:
+                break  # closing the stream stops the generation upstream
+        if check and (text := check.finish()):
+            logprobs = check.take_logprobs()
+            reply.parts.append(text)
+            reply.logprobs += logprobs
+            yield token(text, self.name, index, logprobs or None)
 
     async def _usage(self, replies: list[_Reply], outputs: list[str]) -> Usage:
         """The tokens the LLM says it used; counted with tiktoken when it does not say."""

@@ -179,7 +179,10 @@ class GroundingCheck:
         return self._take(end)
 
     def _take(self, end: int) -> str:
-        """pending[:end] goes out, with its logprobs."""
+        """pending[:end] goes out, with its logprobs; cut where a token begins, so that the text sent
+        is exactly its tokens' text (a chunk carries the tokens of its own text)."""
+        straddling = [at for at, item in self.pending_logprobs if at < end < at + len(item.get("token", ""))]
+        end = straddling[0] if straddling else end
         if not end:
             return ""
         text, logprobs = self._cut(end)
@@ -195,8 +198,11 @@ class GroundingCheck:
         return text, mine
 
     def _release(self, end: int) -> str:
-        """The sentence ended at pending[:end]: what of its rest goes out."""
-        rest, mine = self._cut(end)
+        """The sentence ended at pending[:end]: what of its rest goes out (to the end of the token it
+        ends in: what that adds of the next sentence is checked with this one)."""
+        straddling = [at + len(item.get("token", "")) for at, item in self.pending_logprobs
+                      if at < end < at + len(item.get("token", ""))]
+        rest, mine = self._cut(straddling[0] if straddling else end)
         sent, self.sent, self.holding = self.sent, "", False
         checked = self._check(sent, rest)
         if checked.strip():

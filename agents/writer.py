@@ -94,12 +94,14 @@ class Writer(Agent):
         if not name and not wants_json:
             return None  # prose: the shared loop builds the prompt once and streams it
         messages = self.messages(task, gathered)
-        if name:
-            reply = await call_function(self.llm, self.settings.uses_local_llm("writer"), task, name, messages)
-            reply.detail += f"; {why}"
-            return reply
-        max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 1024)
-        return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages, max_tokens)
+        async with self.gate.slot(task.deadline):
+            if name:
+                reply = await call_function(self.llm, self.settings.uses_local_llm("writer"), task, name, messages)
+                reply.detail += f"; {why}"
+                return reply
+            max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 1024)
+            return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages,
+                                            max_tokens)
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
         fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER

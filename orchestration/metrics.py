@@ -24,5 +24,7 @@ AGENT_CALLS = Counter("chorus_agent_calls", "The supervisor's calls of each agen
 AGENT_LATENCY = Histogram("chorus_agent_call_duration_seconds", "Time of one agent call, as the supervisor saw it",
                           ["agent"], buckets=LATENCY_BUCKETS)
 AGENT_TOKENS = Counter("chorus_agent_tokens", "LLM tokens each agent used", ["agent", "kind"])
+LLM_RUNNING = Gauge("chorus_llm_calls_running", "An agent's LLM calls holding a slot", ["agent"])
+LLM_WAITING = Gauge("chorus_llm_calls_waiting", "An agent's LLM calls queued for a slot", ["agent"])
 CIRCUIT_OPEN = Gauge("chorus_circuit_open", "1 while an agent's circuit is open (the agent is skipped)", ["agent"])
 

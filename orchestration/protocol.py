@@ -49,8 +49,8 @@ class GenerationParams(BaseModel):
     def llm_kwargs(self) -> dict[str, Any]:
         """The parameters that were set, as keyword arguments for a chat-completions call."""
         kwargs = self.model_dump(exclude_none=True, exclude={"user", "n", "logprobs", "top_logprobs"})
-        if self.logprobs:
-            kwargs |= {"logprobs": True, "top_logprobs": self.top_logprobs or 0}
+        if self.logprobs:  # at least 1: llama.cpp returns no logprobs at all for 0 (the gateway trims)
+            kwargs |= {"logprobs": True, "top_logprobs": max(self.top_logprobs or 0, 1)}
         return kwargs
 
     def team_kwargs(self) -> dict[str, Any]:
@@ -194,8 +194,8 @@ class TaskResult(BaseModel):
 
 class ErrorInfo(BaseModel):
     message: str
-    # agent_error (the agent broke), llm_unavailable (its LLM did; the agent is fine),
-    # deadline_exceeded (the request's deadline passed: busy, not broken)
+    # agent_error (the agent broke), llm_unavailable (its LLM did; the agent is fine), llm_busy (its
+    # LLM's slots and queue are full), deadline_exceeded (the request's deadline passed: busy, not broken)
     type: str = "agent_error"
     agent: str | None = None
     retry_after: float | None = None  # seconds until a try again may succeed, when known
@@ -204,7 +204,8 @@ class ErrorInfo(BaseModel):
     def of(cls, error: BaseException, agent: str) -> ErrorInfo:
         kind, retry_after = "agent_error", None
         if isinstance(error, AgentCallError):
-            kind = "deadline_exceeded" if error.deadline else "llm_unavailable" if error.llm else "agent_error"
+            kind = ("deadline_exceeded" if error.deadline else "llm_busy" if error.busy else
+                    "llm_unavailable" if error.llm else "agent_error")
             retry_after = error.retry_after
         return cls(message=str(error) or type(error).__name__, type=kind, agent=agent, retry_after=retry_after)
 
@@ -316,18 +317,20 @@ class AgentCallError(Exception):
     """A call to another server failed; `retryable` is true only where nothing can have run twice."""
 
     def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
-                 deadline: bool = False, llm: bool = False):
+                 deadline: bool = False, llm: bool = False, busy: bool = False):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.deadline = deadline  # the request's deadline passed (the caller answers 504, not 503)
         self.llm = llm  # the agent's LLM failed, not the agent
+        self.busy = busy  # the agent's LLM had no slot free in time: refused before any generation
         self.retry_after: float | None = None
 
     @classmethod
     def of(cls, info: ErrorInfo, status: int | None = None) -> AgentCallError:
         error = cls(info.message, status=status, retryable=status in RETRYABLE_STATUSES,
-                    deadline=info.type == "deadline_exceeded" or status == 504, llm=info.type == "llm_unavailable")
+                    deadline=info.type == "deadline_exceeded" or status == 504, llm=info.type == "llm_unavailable",
+                    busy=info.type == "llm_busy")
         error.retry_after = info.retry_after
         return error
 
@@ -335,7 +338,7 @@ class AgentCallError(Exception):
     def shows_broken(self) -> bool:
         """Whether the failure says the agent itself is broken (refused, reset, its own 5xx), which is
         what a circuit breaker counts; a passed deadline or a failing LLM behind it does not."""
-        return not (self.deadline or self.llm)
+        return not (self.deadline or self.llm or self.busy)
 
 
 # Only a refusal before any work is safe to repeat: 503 is what a server answers when it takes no

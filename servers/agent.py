@@ -42,7 +42,10 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
     def run(app: FastAPI, task: TaskRequest):
         return app.state.agent.events(task)
 
+    def llm_queue(app: FastAPI) -> dict:
+        return {"llm_queue": app.state.agent.gate.report()}
+
     app = create_server(name, settings, {"llm": llm_answers}, on_start=start, on_stop=stop,
-                        doors=internal_door(settings, name))
+                        doors=internal_door(settings, name), report_more=llm_queue)
     add_task_route(app, name, run)
     return app

@@ -156,7 +156,7 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
                     raise AgentCallError("the request's deadline passed", deadline=True) from None
         except AgentCallError as error:
             return JSONResponse(ErrorInfo.of(error, process).model_dump(),
-                                status_code=504 if error.deadline else 502 if error.llm else 500)
+                                status_code=504 if error.deadline else 429 if error.busy else 502 if error.llm else 500)
         request.state.llm_ms = result.llm_ms
         return Response(result.model_dump_json(), media_type="application/json")
 

@@ -30,6 +30,7 @@ class Request:
     forced_call: bool = False  # tool_choice required, or a named function
     legacy_functions: bool = False
     logprobs: bool = False
+    top_logprobs: int = 0  # alternatives asked for each token (the LLM was asked for at least 1)
 
 
 @dataclass
@@ -113,6 +114,8 @@ class Lanes:
         if not self.request.logprobs:
             return None
         items = items or []
+        items = [{**item, "top_logprobs": (item.get("top_logprobs") or [])[:self.request.top_logprobs]}
+                 for item in items]
         if self.request.chat:
             return {"content": [_entry(item) for item in items], "refusal": None}
         return wire.legacy_logprobs(items)

@@ -161,7 +161,8 @@ class Exchange:
         stop = [body.stop] if isinstance(body.stop, str) else body.stop
         chat = isinstance(body, wire.ChatCompletionRequest)
         shaping = choices.Request(chat=chat, stop=stop, max_tokens=self.max_tokens, model=body.model,
-                                  logprobs=bool(body.logprobs))
+                                  logprobs=body.logprobs is not None and body.logprobs is not False,
+                                  top_logprobs=body.top_logprob_count or 0)
         if chat:
             fmt = body.response_format
             choice = body.tool_choice_value()

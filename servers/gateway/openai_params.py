@@ -3,8 +3,9 @@
 A parameter the API does not define is refused with a 400 that names it, as OpenAI refuses it, so a
 typo ("max_token") is not silently ignored. Parameters OpenAI defines but Chorus does not model
 ("store", "service_tier"...) are accepted: SDKs send them, and each that would change an answer is
-refused where it is served (`refuse_unfinished`). STRICT_PARAMS=false accepts anything, for clients
-that send their own fields.
+refused where it is served (`refuse_unfinished`). Fields that repeat the request's `metadata` at the
+top level are accepted too, as Vapi sends them (`metadataSendMode: destructured`). STRICT_PARAMS=false
+accepts anything, for clients that send their own fields.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def refuse_unknown(body: BaseModel, api: str, strict: bool) -> None:
     """A 400 naming the first parameter that neither OpenAI's API nor Chorus defines."""
     if not strict:
         return
-    unknown = sorted(set(body.model_extra or {}) - OPENAI_PARAMS[api] - CHORUS_PARAMS)
+    metadata = getattr(body, "metadata", None)
+    repeated = set(metadata) if isinstance(metadata, dict) else set()  # Vapi's metadataSendMode: destructured
+    unknown = sorted(set(body.model_extra or {}) - OPENAI_PARAMS[api] - CHORUS_PARAMS - repeated)
     if unknown:
         raise BadRequest(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
                          code="unknown_parameter")

@@ -193,9 +193,12 @@ def test_failed_turn_stores_nothing_and_keeps_what_was_stored(stack, client):
 
 
 def test_content_parts_unknown_fields_and_routes_without_v1(stack):
+    parts = [{"role": "user", "content": [{"type": "text", "text": "hel"}, {"type": "text", "text": "lo"}]}]
+    unknown = httpx.post(stack.url("gateway") + "/chat/completions", timeout=60, json={
+        "model": "chorus", "some_future_field": {"x": 1}, "messages": parts})
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "some_future_field"  # as OpenAI
     response = httpx.post(stack.url("gateway") + "/chat/completions", timeout=60, json={
-        "model": "chorus", "some_future_field": {"x": 1},
-        "messages": [{"role": "user", "content": [{"type": "text", "text": "hel"}, {"type": "text", "text": "lo"}]}]})
+        "model": "chorus", "store": False, "messages": parts})  # a field OpenAI defines is accepted
     assert response.status_code == 200
     conversation = response.json()["conversation_id"]
     assert stored(stack, conversation)[0]["content"] == "hello"

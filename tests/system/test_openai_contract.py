@@ -216,6 +216,30 @@ def test_logprobs_come_from_the_writers_model(client):
         legacy.choices[0].logprobs.tokens)
 
 
+def test_logprobs_without_top_logprobs_give_every_token_with_no_alternatives(client):
+    # llama.cpp returns none at all for top_logprobs 0: the team asks for 1, the gateway trims to what was asked
+    reply = client.chat.completions.create(model="chorus-writer", logprobs=True,
+                                           messages=[{"role": "user", "content": "Say hi."}])
+    entries = reply.choices[0].logprobs.content
+    assert entries and all(e.logprob <= 0 and e.top_logprobs == [] for e in entries)
+    assert "".join(e.token for e in entries) in reply.choices[0].message.content
+    legacy = client.completions.create(model="chorus-writer", prompt="Say hi.", logprobs=0, max_tokens=5)
+    assert legacy.choices[0].logprobs.tokens and all(top == {} for top in legacy.choices[0].logprobs.top_logprobs)
+
+
+def test_each_streamed_chunk_carries_exactly_the_tokens_of_its_own_text(client):
+    carried = 0
+    for chunk in client.chat.completions.create(model="chorus-writer", logprobs=True, stream=True,
+                                                messages=[{"role": "user", "content": "Tell me about cats."}]):
+        if not chunk.choices or not chunk.choices[0].logprobs or not chunk.choices[0].logprobs.content:
+            continue
+        entries = chunk.choices[0].logprobs.content
+        assert "".join(e.token for e in entries) == chunk.choices[0].delta.content, chunk
+        assert all(e.top_logprobs == [] for e in entries)
+        carried += 1
+    assert carried > 1
+
+
 def test_top_p_narrows_sampling(client):
     ask = {"model": "chorus-writer", "temperature": 2, "max_tokens": 30,
            "messages": [{"role": "user", "content": "Write one sentence about rain."}]}

@@ -85,3 +85,17 @@ def test_a_sentence_that_may_repeat_one_already_said_waits_for_its_end():
     assert check.feed("Growth from ") == ""               # the start of what the answer already said
     assert check.feed("8 to 10 = 25%. ") == ""            # the repeat is dropped whole
     assert check.feed("Growth was fast ") == "Growth was fast "  # it went another way: out it goes
+
+
+def test_each_piece_of_text_given_back_carries_exactly_its_own_tokens():
+    check = GroundingCheck(grounds_for(TaskRequest(instruction="say hi")))
+    tokens = ["Hello", ",", " I", "'m", " here", " to", " help", ".", " Ask", " away", "!"]
+    pieces = []
+    for piece in tokens:
+        text = check.feed(piece, [{"token": piece, "logprob": -0.5, "top_logprobs": []}])
+        pieces.append((text, [item["token"] for item in check.take_logprobs()]))
+    text = check.finish()
+    pieces.append((text, [item["token"] for item in check.take_logprobs()]))
+    for text, taken in pieces:
+        assert text == "".join(taken), pieces  # "I'm " must not carry " here", nor lose its space to it
+    assert "".join(text for text, _ in pieces) == "".join(tokens)

@@ -70,3 +70,7 @@ def test_parameters_openai_defines_are_not_refused_and_strict_params_false_accep
     del known["max_token"]
     reply = httpx.post(strict.url + "/v1/chat/completions", json=known, timeout=30)
     assert reply.status_code == 400 and reply.json()["error"]["param"] not in ("store", "service_tier")
+    # Vapi's metadataSendMode: destructured repeats the metadata's fields at the top level
+    vapi = {**known, "metadata": {"tier": 3}, "tier": 3}
+    reply = httpx.post(strict.url + "/v1/chat/completions", json=vapi, timeout=30)
+    assert reply.status_code == 400 and reply.json()["error"]["param"] != "tier"

@@ -185,7 +185,7 @@ async def test_a_dead_writer_with_nothing_found_ends_in_an_error_not_an_answer(f
 
 async def test_only_a_broken_writer_opens_its_circuit_not_a_busy_one_or_a_failing_llm():
     for fail_with, kind, opens in ((504, "deadline_exceeded", False), (502, "llm_unavailable", False),
-                                   (500, "agent_error", True)):
+                                   (429, "llm_busy", False), (500, "agent_error", True)):
         writer = FakeAgent("writer", fail_with=fail_with, fail_type=kind)
         outcomes = await run_requests({**found_something(), "writer": writer}, [BOTH] * 3,
                                       circuit_breaker_failures=2, circuit_breaker_cooldown_seconds=600)
