@@ -183,6 +183,21 @@ async def test_a_dead_writer_with_nothing_found_ends_in_an_error_not_an_answer(f
     assert raised.value.deadline == (kind == "deadline_exceeded")
 
 
+async def test_a_structured_request_whose_writer_failed_gets_the_error_not_prose_from_the_findings():
+    # JSON or a function call cannot be made from findings: the client hears the real cause (a 503 or
+    # 504), not an invalid_structured_output blamed on a reply that never came
+    agents = {**found_something(), "writer": FakeAgent("writer", fail_with=502, fail_type="llm_unavailable")}
+    with ExitStack() as stack:
+        servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
+        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()})
+        async with make_session() as http:
+            team = Team(settings, TaskClient(http, attempts=1), planner_llm=None)
+            task = TaskRequest(instruction=BOTH, stream=True, response_format={"type": "json_object"})
+            events = [e async for e in team.events(task)]
+    assert events[-1].type is EventType.error and events[-1].data.type == "llm_unavailable"
+    assert not any(e.type is EventType.token for e in events)
+
+
 async def test_only_a_broken_writer_opens_its_circuit_not_a_busy_one_or_a_failing_llm():
     for fail_with, kind, opens in ((504, "deadline_exceeded", False), (502, "llm_unavailable", False),
                                    (429, "llm_busy", False), (500, "agent_error", True)):
