@@ -92,13 +92,17 @@ def chorus_on_fake_llm(base_port: int, extra_env: dict[str, str] | None = None):
 
 def install_litellm() -> Path:
     """LiteLLM's proxy in a virtualenv of its own (its pins are not ours); returns its python."""
-    python = LITELLM_VENV / "bin" / "python"
-    marker = LITELLM_VENV / f".litellm-{LITELLM_VERSION}"
+    return venv_of_its_own(LITELLM_VENV, [f"litellm[proxy]=={LITELLM_VERSION}"])
+
+
+def venv_of_its_own(folder: Path, requirements: list[str]) -> Path:
+    """A virtualenv with only `requirements`, made once (uv, from the package registry); its python."""
+    python = folder / "bin" / "python"
+    marker = folder / (".installed-" + "-".join(r.replace("[", "_").replace("]", "_") for r in requirements))
     if not marker.exists():
         uv = ROOT / ".tools" / "bin" / "uv"
-        subprocess.run([str(uv), "venv", "-q", "--python", "python3", str(LITELLM_VENV)], check=True)
-        subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python),
-                        f"litellm[proxy]=={LITELLM_VERSION}"], check=True)
+        subprocess.run([str(uv), "venv", "-q", "--python", "python3", str(folder)], check=True)
+        subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), *requirements], check=True)
         marker.touch()
     return python
 

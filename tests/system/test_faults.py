@@ -83,6 +83,33 @@ def test_a_stalled_llm_gives_a_clean_504_and_leaves_the_writers_circuit_closed(s
     answer_ok(stack)  # a busy or stalled LLM is no broken writer: its circuit did not open
 
 
+def test_a_slowed_llm_still_answers_in_full_and_leaves_the_writers_circuit_closed(stack):
+    llm = stack.pid("llm")
+    slowing = threading.Event()
+
+    def slow_down() -> None:  # the LLM runs half the time: slow, not stalled
+        while not slowing.is_set():
+            os.kill(llm, signal.SIGSTOP)
+            time.sleep(0.3)
+            os.kill(llm, signal.SIGCONT)
+            time.sleep(0.3)
+
+    wait_idle(llm)
+    slower = threading.Thread(target=slow_down)
+    slower.start()
+    try:
+        reply = client(stack, 120).chat.completions.create(
+            model="chorus", max_tokens=40, messages=[{"role": "user", "content": "Say hello to me."}])
+    finally:
+        slowing.set()
+        slower.join()
+        os.kill(llm, signal.SIGCONT)
+    text = reply.choices[0].message.content
+    assert reply.metadata["status"] == "completed" and text.strip(), reply.metadata
+    assert "127.0.0.1" not in text and "unreachable" not in text
+    answer_ok(stack)
+
+
 def test_an_llm_that_is_down_gives_a_503_with_retry_after_and_no_internal_text(stack):
     rpc = stack.rpc()
     rpc.stopProcess("llm")
