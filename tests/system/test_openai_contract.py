@@ -240,6 +240,24 @@ def test_each_streamed_chunk_carries_exactly_the_tokens_of_its_own_text(client):
     assert carried > 1
 
 
+def test_legacy_and_responses_streams_carry_each_pieces_own_tokens(client):
+    carried = 0
+    for chunk in client.completions.create(model="chorus-writer", prompt="Tell me about cats.", logprobs=0,
+                                           max_tokens=40, stream=True):
+        logprobs = chunk.choices[0].logprobs if chunk.choices else None
+        if logprobs and logprobs.tokens:
+            assert "".join(logprobs.tokens) == chunk.choices[0].text and all(t == {} for t in logprobs.top_logprobs)
+            carried += 1
+    assert carried > 1
+    carried = 0
+    for event in client.responses.create(model="chorus-writer", input="Tell me about cats.", stream=True,
+                                         include=["message.output_text.logprobs"], max_output_tokens=40):
+        if event.type == "response.output_text.delta" and event.logprobs:
+            assert "".join(item.token for item in event.logprobs) == event.delta
+            carried += 1
+    assert carried > 1
+
+
 def test_top_p_narrows_sampling(client):
     ask = {"model": "chorus-writer", "temperature": 2, "max_tokens": 30,
            "messages": [{"role": "user", "content": "Write one sentence about rain."}]}
