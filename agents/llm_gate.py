@@ -70,7 +70,5 @@ class LLMGate:
 
 
 def busy(agent: str, retry_after: float) -> AgentCallError:
-    error = AgentCallError(f"the {agent}'s LLM is busy: all its slots are taken and its queue is full, or the "
-                           f"wait would outlast the request's deadline", busy=True)
-    error.retry_after = retry_after
-    return error
+    return AgentCallError(f"the {agent}'s LLM is busy: all its slots are taken and its queue is full, or the "
+                          f"wait would outlast the request's deadline", busy=True, retry_after=retry_after)

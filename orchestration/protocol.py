@@ -317,22 +317,20 @@ class AgentCallError(Exception):
     """A call to another server failed; `retryable` is true only where nothing can have run twice."""
 
     def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
-                 deadline: bool = False, llm: bool = False, busy: bool = False):
+                 deadline: bool = False, llm: bool = False, busy: bool = False, retry_after: float | None = None):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.deadline = deadline  # the request's deadline passed (the caller answers 504, not 503)
         self.llm = llm  # the agent's LLM failed, not the agent
         self.busy = busy  # the agent's LLM had no slot free in time: refused before any generation
-        self.retry_after: float | None = None
+        self.retry_after = retry_after  # seconds until a try again may succeed, when known
 
     @classmethod
     def of(cls, info: ErrorInfo, status: int | None = None) -> AgentCallError:
-        error = cls(info.message, status=status, retryable=status in RETRYABLE_STATUSES,
-                    deadline=info.type == "deadline_exceeded" or status == 504, llm=info.type == "llm_unavailable",
-                    busy=info.type == "llm_busy")
-        error.retry_after = info.retry_after
-        return error
+        return cls(info.message, status=status, retryable=status in RETRYABLE_STATUSES,
+                   deadline=info.type == "deadline_exceeded" or status == 504, llm=info.type == "llm_unavailable",
+                   busy=info.type == "llm_busy", retry_after=info.retry_after)
 
     @property
     def shows_broken(self) -> bool:

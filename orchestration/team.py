@@ -184,8 +184,8 @@ class Team:
         t0 = time.perf_counter()
         circuit = self.circuits["writer"]
         if not circuit.allows():
-            failure = AgentCallError(f"skipped: its circuit is {circuit.state()}")
-            failure.retry_after = circuit.seconds_closed_in()
+            failure = AgentCallError(f"skipped: its circuit is {circuit.state()}",
+                                     retry_after=circuit.seconds_closed_in())
         else:
             try:
                 if task.stream:

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, asynccontextmanager
 
 
 import pytest
@@ -18,19 +18,25 @@ from tests.unit.fake_agents import FakeAgent
 BOTH = "research what the docs say about redis and compute the growth rate from 100 to 125"
 
 
-async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], stream: bool = False,
-                       **settings_overrides):
-    """Each request through one Team, as one supervisor process serves them; (events, result) each."""
-    outcomes = []
+@asynccontextmanager
+async def team_over(agents: dict[str, FakeAgent], attempts: int = 2, **settings_overrides):
+    """One Team over the fake agents served on real HTTP, as one supervisor process holds it."""
     with ExitStack() as stack:
         servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
         settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()},
                             **settings_overrides)
         async with make_session() as http:
-            team = Team(settings, TaskClient(http, attempts=2), planner_llm=None)
-            for instruction in instructions:
-                events = [e async for e in team.events(TaskRequest(instruction=instruction, stream=stream))]
-                outcomes.append((events, events[-1].data))
+            yield Team(settings, TaskClient(http, attempts=attempts), planner_llm=None)
+
+
+async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], stream: bool = False,
+                       **settings_overrides):
+    """Each request through one Team, as one supervisor process serves them; (events, result) each."""
+    outcomes = []
+    async with team_over(agents, **settings_overrides) as team:
+        for instruction in instructions:
+            events = [e async for e in team.events(TaskRequest(instruction=instruction, stream=stream))]
+            outcomes.append((events, events[-1].data))
     return outcomes
 
 
@@ -126,13 +132,9 @@ async def test_an_agent_that_keeps_failing_is_skipped_while_its_circuit_is_open(
 async def test_a_stalled_worker_leaves_the_writer_time_to_answer():
     agents = {"researcher": FakeAgent("researcher", delay=30), "analyst": FakeAgent("analyst"),
               "writer": FakeAgent("writer", output="answer from what was found")}
-    with ExitStack() as stack:
-        servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
-        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()})
-        async with make_session() as http:
-            team = Team(settings, TaskClient(http, attempts=2), planner_llm=None)
-            task = TaskRequest(instruction=BOTH, deadline=time.time() + 3)
-            events = [e async for e in team.events(task)]
+    async with team_over(agents) as team:
+        task = TaskRequest(instruction=BOTH, deadline=time.time() + 3)
+        events = [e async for e in team.events(task)]
     result = events[-1].data
     researcher = next(r for r in result.trace if r.agent == "researcher")
     assert researcher.status == "failed" and "deadline" in researcher.error
@@ -173,13 +175,9 @@ async def test_a_dead_writer_with_nothing_found_ends_in_an_error_not_an_answer(f
     events, _ = await run_team(agents, "hi!", stream=True)
     assert events[-1].type is EventType.error and events[-1].data.type == kind
     assert not any(e.type in (EventType.token, EventType.result) for e in events)
-    with ExitStack() as stack:  # nobody streams: the same failure, raised
-        servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
-        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()})
-        async with make_session() as http:
-            team = Team(settings, TaskClient(http, attempts=1), planner_llm=None)
-            with pytest.raises(AgentCallError) as raised:
-                await team.result(TaskRequest(instruction="hi!"))
+    async with team_over(agents, attempts=1) as team:  # nobody streams: the same failure, raised
+        with pytest.raises(AgentCallError) as raised:
+            await team.result(TaskRequest(instruction="hi!"))
     assert raised.value.deadline == (kind == "deadline_exceeded")
 
 
@@ -187,13 +185,9 @@ async def test_a_structured_request_whose_writer_failed_gets_the_error_not_prose
     # JSON or a function call cannot be made from findings: the client hears the real cause (a 503 or
     # 504), not an invalid_structured_output blamed on a reply that never came
     agents = {**found_something(), "writer": FakeAgent("writer", fail_with=502, fail_type="llm_unavailable")}
-    with ExitStack() as stack:
-        servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
-        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()})
-        async with make_session() as http:
-            team = Team(settings, TaskClient(http, attempts=1), planner_llm=None)
-            task = TaskRequest(instruction=BOTH, stream=True, response_format={"type": "json_object"})
-            events = [e async for e in team.events(task)]
+    async with team_over(agents, attempts=1) as team:
+        task = TaskRequest(instruction=BOTH, stream=True, response_format={"type": "json_object"})
+        events = [e async for e in team.events(task)]
     assert events[-1].type is EventType.error and events[-1].data.type == "llm_unavailable"
     assert not any(e.type is EventType.token for e in events)
 
