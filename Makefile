@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: up down status logs test test-cluster eval bench install
+.PHONY: up down status logs test test-fast check test-cluster eval bench install
 
 # uv installs exactly what uv.lock pins; it lives in its own small venv so nothing global changes.
 $(UV):
@@ -44,15 +44,27 @@ $(HAPROXY):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy
 
-test: install $(CHROMIUM) $(HAPROXY)
+# The whole suite, after the checks: spread over the cores (pytest-xdist), the 15 slowest shown.
+test: install $(CHROMIUM) $(HAPROXY) check
 	$(PY) -m runtime prepare
 	$(PY) -X faulthandler -m pytest  # a crash prints every thread's stack, even at exit
+
+# The inner loop: the checks, then the tests that start no system.
+test-fast: install check
+	$(PY) -m runtime prepare
+	$(PY) -m pytest -m "not system"
+
+# Lint, format and types; their settings are in pyproject.toml.
+check: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 # Five simulated hosts (network namespaces, so as root): each tier twice behind HAProxy, Redis with
 # failover; a replica of each tier dies, then the Redis master. Also part of `make test`.
 test-cluster: install $(HAPROXY)
 	$(PY) -m runtime prepare
-	$(PY) -X faulthandler -m pytest tests/cluster
+	$(PY) -X faulthandler -m pytest -n 0 tests/cluster
 
 eval: install
 	@$(PY) -m runtime prepare

@@ -7,8 +7,11 @@ process (calculation_process.py), so no request can stall this server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from agents.base import Agent, Gathered
 from agents.calculation_process import CalculationProcess
+from config import Settings
 from orchestration.protocol import Finding, TaskRequest
 
 EARLIER_TURNS = 5  # user turns a follow-up ("and to 200?") may refer back to
@@ -16,7 +19,10 @@ EARLIER_TURNS = 5  # user turns a follow-up ("and to 200?") may refer back to
 
 class Analyst(Agent):
     name = "analyst"
-    system_prompt = "You are an analyst. Explain the computed figures briefly; never change them."
+
+    @classmethod
+    def uses_llm(cls, settings: Settings) -> bool:
+        return False  # the calculator computes; its figures are the analyst's whole output
 
     async def start(self) -> None:
         self.calculations = CalculationProcess(self.settings.calculation_budget_seconds)
@@ -29,7 +35,7 @@ class Analyst(Agent):
         analysis = await self.calculations.analyse(
             task.instruction, earlier, [_figures_text(f) for f in task.findings if f.status == "ok"])
         lines = [c.display for c in analysis.computations] + [r.display for r in analysis.refusals]
-        data: dict = {
+        data: dict[str, Any] = {
             "computations": [c.as_dict() for c in analysis.computations],
             "refusals": [r.as_dict() for r in analysis.refusals],
             "needs_data": not analysis.computations and not analysis.refusals,

@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,9 +20,13 @@ from langchain_openai import ChatOpenAI
 
 from agents.llm import LLMClock, ProseStream
 from agents.llm_gate import LLMGate
+from agents.structured import StructuredReply
 from config import Settings
+from config.settings import LLMRole
+from orchestration.merged import merged
 from orchestration.protocol import (
     AgentName,
+    Choice,
     EventType,
     Finding,
     Message,
@@ -31,15 +35,23 @@ from orchestration.protocol import (
     StepStarted,
     TaskEvent,
     TaskRequest,
-    Choice,
     TaskResult,
     ToolCall,
-    pieces,
     Usage,
+    pieces,
     token,
 )
-from agents.structured import StructuredReply
 from orchestration.tokens import count_message_tokens, count_tokens, counting
+
+
+@dataclass
+class LLMClients:
+    """An agent's two ways to its LLM: LangChain's for replies that are JSON or a function call, and
+    a lean stream for prose."""
+
+    role: LLMRole
+    chat: ChatOpenAI
+    prose: ProseStream
 
 
 @dataclass
@@ -56,9 +68,10 @@ class Gathered:
 
 
 class OutputCheck(Protocol):
-    """Checks the LLM's text as it streams (the writer's grounding check)."""
+    """Checks the LLM's text as it streams: what passes, with its tokens' logprobs, goes on."""
 
-    def feed(self, text: str) -> str: ...
+    def feed(self, text: str, logprobs: list[dict[str, Any]] | None = None) -> str: ...
+    def take_logprobs(self) -> list[dict[str, Any]]: ...  # those of the text passed so far
     def finish(self) -> str: ...
 
     @property
@@ -70,13 +83,31 @@ class OutputCheck(Protocol):
 
 class Agent(ABC):
     name: AgentName
-    system_prompt: str
+    system_prompt: str = ""
 
-    def __init__(self, settings: Settings, llm: ChatOpenAI, prose: ProseStream):
+    @classmethod
+    def uses_llm(cls, settings: Settings) -> bool:
+        """Whether this agent calls an LLM: only then does its server build a client for one, and
+        make its readiness depend on it. (The hook for choosing by capability profile.)"""
+        return True
+
+    def __init__(self, settings: Settings, llm: LLMClients | None = None):
         self.settings = settings
-        self.llm = llm  # replies that are JSON or a function call
-        self.prose = prose  # replies in prose, streamed
-        self.gate = LLMGate(self.name, settings.llm_concurrency(self.name), settings.llm_max_queue)
+        self._llm = llm
+        self._gate = LLMGate(self.name, settings.llm_concurrency(llm.role), settings.llm_max_queue) if llm else None
+
+    @property
+    def llm(self) -> LLMClients:
+        if self._llm is None:
+            raise RuntimeError(f"the {self.name} uses no LLM")  # a bug: uses_llm said it would not
+        return self._llm
+
+    @property
+    def gate(self) -> LLMGate:
+        """Bounds the LLM calls made at once, and queues the rest."""
+        if self._gate is None:
+            raise RuntimeError(f"the {self.name} uses no LLM")
+        return self._gate
 
     async def start(self) -> None:
         """Load what the agent needs before it serves (an index, a file); default nothing."""
@@ -99,7 +130,7 @@ class Agent(ABC):
     def repeatable(self, task: TaskRequest) -> dict[str, Any]:
         """With a seed, llama.cpp must not reuse a cached prompt: the cache changes the arithmetic
         enough to change a greedy answer. (Only for the embedded server: OpenAI refuses the field.)"""
-        if task.params.seed is None or not self.settings.uses_local_llm(self.name):
+        if task.params.seed is None or not self.settings.uses_local_llm(self.llm.role):
             return {}
         return {"extra_body": {"cache_prompt": False}}
 
@@ -110,6 +141,9 @@ class Agent(ABC):
         """A check the LLM's text passes through before it leaves the agent; default none."""
         return None
 
+    def checked(self, gathered: Gathered, verdict: str) -> None:
+        """Record the output check's verdict (or why there was none) in the result; default nothing."""
+
     def messages(self, task: TaskRequest, gathered: Gathered) -> list[BaseMessage]:
         return [
             SystemMessage(self.system_prompt),
@@ -117,7 +151,7 @@ class Agent(ABC):
             HumanMessage(self.user_prompt(task, gathered)),
         ]
 
-    async def events(self, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+    async def events(self, task: TaskRequest) -> AsyncGenerator[TaskEvent, None]:
         """The task as a stream of protocol events, ending in one result event."""
         started = time.perf_counter()
         steps: list[Step] = []
@@ -137,14 +171,14 @@ class Agent(ABC):
         if structured is not None:
             others = await asyncio.gather(*(self.structured_reply(task, gathered) for _ in replies[1:]))
             replies[0].clock.waited = time.perf_counter() - structured_since  # all of it is the LLM's
-            sources = [self._structured(s, r) for s, r in zip([structured, *others], replies)]
+            sources = [self._structured(s, r) for s, r in zip([structured, *others], replies) if s is not None]
             detail, status = structured.detail, "ok"
-            gathered.data["grounding"] = "not checked: the reply is JSON or a function call"
+            self.checked(gathered, "not checked: the reply is JSON or a function call")
         else:
             sources = [self._phrased(task, gathered, r) for r in replies]
-            detail = self.llm.model_name if not gathered.complete else "not needed: the tools' output is the answer"
+            detail = "not needed: the tools' output is the answer" if gathered.complete else self.llm.chat.model_name
             status = "skipped" if gathered.complete else "ok"
-        async for event in merge(sources):  # n choices generate side by side
+        async for _, event in merged(sources):  # n choices generate side by side
             yield event
         if any(r.capped for r in replies):
             detail += f"; stopped at the team's own cap of {self.llm_kwargs(task).get('max_tokens')} tokens"
@@ -179,14 +213,14 @@ class Agent(ABC):
         """A reply that is JSON or a function call instead of prose; default none (the writer's)."""
         return None
 
-    async def _structured(self, structured: StructuredReply, reply: _Reply) -> AsyncIterator[TaskEvent]:
+    async def _structured(self, structured: StructuredReply, reply: _Reply) -> AsyncGenerator[TaskEvent, None]:
         reply.tool_calls = structured.tool_calls
         reply.finish_reason = "tool_calls" if structured.tool_calls else "stop"
         for piece in pieces(structured.content):
             reply.parts.append(piece)
             yield token(piece, self.name, reply.index)
 
-    async def _phrased(self, task: TaskRequest, gathered: Gathered, reply: _Reply) -> AsyncIterator[TaskEvent]:
+    async def _phrased(self, task: TaskRequest, gathered: Gathered, reply: _Reply) -> AsyncGenerator[TaskEvent, None]:
         """The preamble, the LLM's text as it streams (through the output check), the footer."""
         index = reply.index
         if gathered.preamble:
@@ -200,15 +234,15 @@ class Agent(ABC):
                 async for event in generated:  # closed with this: a hang-up stops the LLM at once
                     yield event
         if check and index == 0:
-            gathered.data["grounding"] = check.report
+            self.checked(gathered, check.report)
         if gathered.footer:
             reply.parts.append(gathered.footer)
             yield token(gathered.footer, self.name, index)
 
-    async def _generated(self, task: TaskRequest, reply: _Reply, check: OutputCheck | None) -> AsyncIterator[TaskEvent]:
+    async def _generated(self, task: TaskRequest, reply: _Reply, check: OutputCheck | None) -> AsyncGenerator[TaskEvent, None]:
         """The LLM's text as it streams, through the output check."""
         index = reply.index
-        async for delta in self.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
+        async for delta in self.llm.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
             text, logprobs = delta.text, delta.logprobs
             if delta.usage:
                 reply.usage = delta.usage
@@ -244,7 +278,7 @@ class Agent(ABC):
                               sum(len(str(m.content)) for m in messages) + len(output))
 
     def _count(self, messages: list[BaseMessage], output: str) -> Usage:
-        model = self.llm.model_name
+        model = self._llm.chat.model_name if self._llm else ""  # "": tiktoken's default encoding
         prompt = count_message_tokens([(m.type, str(m.content)) for m in messages], model) if messages else 0
         completion = count_tokens(output, model)
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
@@ -263,38 +297,6 @@ class _Reply:
     clock: LLMClock = field(default_factory=LLMClock)
     usage: dict[str, int] | None = None  # as the LLM reported it
     capped: bool = False  # stopped at the team's own token cap, not the client's
-
-
-async def merge(sources: list[AsyncIterator[TaskEvent]]) -> AsyncIterator[TaskEvent]:
-    """The events of several sources as they come; an error in one ends them all."""
-    if len(sources) == 1:
-        async for event in sources[0]:
-            yield event
-        return
-    queue: asyncio.Queue = asyncio.Queue()
-    finished = object()
-
-    async def pump(source: AsyncIterator[TaskEvent]) -> None:
-        try:
-            async for event in source:
-                await queue.put(event)
-        finally:
-            await queue.put(finished)
-
-    tasks = [asyncio.create_task(pump(source)) for source in sources]
-    try:
-        remaining = len(tasks)
-        while remaining:
-            item = await queue.get()
-            if item is finished:
-                remaining -= 1
-                continue
-            yield item
-        for task in tasks:
-            task.result()  # raises what a source raised
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 def _words(text: str) -> list[str]:

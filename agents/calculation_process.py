@@ -5,9 +5,9 @@ single operation does (a C-level loop holding the GIL, a regex on hostile text) 
 process that can be killed. An overrun worker is killed and a fresh one started, so the analyst's
 own event loop, and its /health, never wait on a computation.
 
-The event loop talks to the worker over a pipe it watches itself: no threads between them. (pebble's
-pool did this job with three threads of its own; their hand-offs cost ~0.5 ms of CPU a computation
-under load, on the team's critical path.)
+The event loop talks to the worker over a pipe it watches itself: no threads between them. (A pool
+library with threads of its own did this job before; their hand-offs cost CPU on every computation,
+on the team's critical path.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import multiprocessing
 import resource
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 from agents.calculator import Refusal
 from agents.reading import read_request
@@ -57,18 +57,19 @@ class _Worker:
         self.process.start()
         child.close()
 
-    async def call(self, function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
+    async def call(self, function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bool, Any]:
         """(True, function(*args)) or (False, what it raised, as text), from the worker; EOFError
         or OSError if the worker died."""
         loop = asyncio.get_running_loop()
         self.connection.send((function, args))  # the worker is idle (one call at a time): it reads at once
         readable = loop.create_future()
-        loop.add_reader(self.connection.fileno(), lambda: readable.done() or readable.set_result(None))
+        loop.add_reader(self.connection.fileno(), lambda: None if readable.done() else readable.set_result(None))
         try:
             await readable
         finally:
             loop.remove_reader(self.connection.fileno())
-        return self.connection.recv()  # readable: the worker wrote its whole reply, or died
+        reply: tuple[bool, Any] = self.connection.recv()  # readable: the worker wrote its whole reply, or died
+        return reply
 
     def stop(self) -> None:
         self.connection.close()
@@ -102,7 +103,7 @@ class CalculationProcess:
                 self._replace()
                 raise
         if ok:
-            return value
+            return cast(Analysis, value)
         if value == OUT_OF_MEMORY:
             return _refused(text, "it needed more memory than the calculator allows")
         # a fault in the reading of one request must not fail the others

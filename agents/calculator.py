@@ -12,18 +12,20 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 MAX_EXPRESSION_CHARS = 300
 MAX_MAGNITUDE = 1e100  # operands and results; a googol is past any everyday figure
 MAX_DIGITS = 100
 
-BINARY = {
+BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
 }
-UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-FUNCTIONS = {
+UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+FUNCTIONS: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt, "abs": abs, "round": round, "log": math.log, "ln": math.log,
     "log10": math.log10, "exp": math.exp, "min": min, "max": max,
 }
@@ -44,7 +46,7 @@ def safe_eval(expression: str) -> float:
 
 
 def _walk(node: ast.AST) -> float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
         return _bounded(float(node.value))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         return _power(_walk(node.left), _walk(node.right))
@@ -118,7 +120,7 @@ class Computation:
     def display(self) -> str:
         return f"{self.label} = {self.figure}" + (f" {self.note}" if self.note else "")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"figure": self.figure, "display": self.display}
 
 
@@ -133,7 +135,7 @@ class Refusal:
     def display(self) -> str:
         return f"Not computed: {self.expression} ({self.reason})"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"display": self.display}
 
 
@@ -143,7 +145,7 @@ def format_number(value: float) -> str:
         mantissa, exponent = f"{value:.3e}".split("e")
         return f"{float(mantissa):g} × 10^{int(exponent)}"
     if value == round(value):
-        return f"{int(round(value)):,}"
+        return f"{round(value):,}"
     if abs(value) >= 1:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{value:.4g}"

@@ -25,7 +25,7 @@ LIST_MARKER = re.compile(r"^\s*(\d+)[.)]\s")
 RESULT_CLAIM = re.compile(
     r"(?:=|\bequals?\b|\bcomes? to\b|\bamounts? to\b|\btotals?\b|\btotal (?:is|of)\b|\bresults? (?:is|in)\b|"
     r"\banswer is\b|\bworks out (?:to|at)\b)\s*(?:about\s+|approximately\s+|roughly\s+)?([-−]?[$€£¥₹]?\d[\d,]*(?:\.\d+)?)",
-    re.I,
+    re.IGNORECASE,
 )
 STALLED_AFTER_REPEATS = 3
 # The knowledge base's passages come back request after request: the numbers in one are read once.

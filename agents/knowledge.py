@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import Stemmer
@@ -24,7 +25,7 @@ STOPWORDS = sorted(STOPWORD_SET)
 # The arithmetic part of a request ("... and compute the growth from 120 to 150") is the analyst's.
 ARITHMETIC_CLAUSE = re.compile(
     r"(?:,|;|\band\b|\bthen\b)?\s*\b(?:compute|calculate|work out|sum|add up|what is \d|what's \d)\b.*$",
-    re.I | re.S)
+    re.IGNORECASE | re.DOTALL)
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 
@@ -92,7 +93,7 @@ class KnowledgeBase:
                     chunks += split_document(relative, file.read_text(errors="replace"))
         return cls(chunks)
 
-    def _tokenize(self, texts: list[str]):
+    def _tokenize(self, texts: list[str]) -> Any:  # bm25s tokens (it ships no types)
         return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=self.stemmer, show_progress=False)
 
     def _terms(self, text: str) -> set[str]:

@@ -1,8 +1,8 @@
 """The LLM an agent talks to: any OpenAI-compatible endpoint.
 
 Prose is streamed straight off the wire (`ProseStream`): langchain-openai builds a pydantic object
-and a message chunk for every token, measured at ~2.5 ms of CPU for a 20-token answer, more than
-the rest of an agent's hop. Replies that are JSON or a function call keep ChatOpenAI
+and a message chunk for every token, which costs more CPU than the rest of an agent's hop (`make
+bench` shows what a hop costs). Replies that are JSON or a function call keep ChatOpenAI
 (`make_chat_model`), whose structured-output handling they need.
 """
 
@@ -21,9 +21,10 @@ from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
 
 from config import Settings
-from config.settings import AgentRole
+from config.settings import LLMRole
 from orchestration.http import CONNECT_TIMEOUT
 from orchestration.protocol import AgentCallError
+from orchestration.sse import events_of
 
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -32,7 +33,7 @@ def as_openai_message(message: BaseMessage) -> dict[str, str]:
     return {"role": ROLES.get(message.type, "user"), "content": str(message.content)}
 
 
-def make_chat_model(settings: Settings, role: AgentRole, http: httpx.AsyncClient) -> ChatOpenAI:
+def make_chat_model(settings: Settings, role: LLMRole, http: httpx.AsyncClient) -> ChatOpenAI:
     llm = settings.llm_for(role)
     return ChatOpenAI(
         base_url=llm.base_url,
@@ -42,7 +43,7 @@ def make_chat_model(settings: Settings, role: AgentRole, http: httpx.AsyncClient
         # no read timeout: a whole generation, or one queued behind others, sends nothing until it is
         # done; the request's deadline (the agent's task route) bounds the call instead
         timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT),
-        max_retries=0,  # retries live in one layer (the TaskClient); an LLM that is down fails fast
+        max_retries=0,  # a failure is retried in one layer only (the TaskClient): an LLM that is down fails fast
         http_async_client=http,  # the process's shared, pooled client
     )
 
@@ -67,7 +68,7 @@ class LLMClock:
 class ProseStream:
     """A chat completion from one agent's LLM, straight off the process's aiohttp pool, parsed with orjson."""
 
-    def __init__(self, settings: Settings, role: AgentRole, session: aiohttp.ClientSession):
+    def __init__(self, settings: Settings, role: LLMRole, session: aiohttp.ClientSession):
         llm = settings.llm_for(role)
         self.agent, self.model, self.base_url = role, llm.model, llm.base_url
         self.temperature = llm.temperature
@@ -94,7 +95,7 @@ class ProseStream:
                               f"{type(error).__name__}: {error}", llm=True)
 
     async def stream(self, messages: list[BaseMessage], clock: LLMClock, streamed: bool = True,
-                     **kwargs) -> AsyncIterator[Delta]:
+                     **kwargs: Any) -> AsyncIterator[Delta]:
         """The reply's pieces as they come; an LLM that cannot be reached or refuses is named in a clear
         AgentCallError. The time spent waiting on the LLM is added to `clock`. Not `streamed` (nobody
         reads the reply as it is written), the reply is asked for whole and comes as one piece: the
@@ -122,28 +123,26 @@ class ProseStream:
                 if delta := _delta(orjson.loads(whole), whole=True):
                     yield delta
                 return
-            lines = aiter(response.content)
+            events = events_of(response.content.iter_any())
             begun = False
             while True:
                 try:
                     async with asyncio.timeout(self.silence if begun else None):
-                        line = await anext(lines)
+                        _, data = await anext(events)
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
                     raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} went silent for "
                                          f"{self.silence:g}s in the middle of its answer", llm=True) from None
-                except (aiohttp.ClientError, ValueError) as error:  # ValueError: a line over 128 KiB
+                except aiohttp.ClientError as error:
                     raise self._broke_off(error) from error
                 finally:
                     clock.waited += time.perf_counter() - waited_since
                 begun = True
-                if line.startswith(b"data:"):
-                    data = line[5:].strip()
-                    if data == b"[DONE]":
-                        break
-                    if delta := _delta(orjson.loads(data)):
-                        yield delta
+                if data.strip() == b"[DONE]":
+                    break
+                if delta := _delta(orjson.loads(data)):
+                    yield delta
                 waited_since = time.perf_counter()
         finally:
             # back to the pool when the reply was read to its end; otherwise the connection is

@@ -61,19 +61,14 @@ def _is_sign(text: str, at: int) -> bool:
     return not before or before[-1] in "(=,:;[+*/^x×" or before.endswith((" of", " is", " by", " and"))
 
 
-def values(text: str) -> list[float]:
-    return [m.value for m in mentions(text)]
-
-
 # --- number words ----------------------------------------------------------------------------
 UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+TENS = {w: 10 * i for i, w in enumerate(["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
         if w != "_"}
 MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 WORD = "|".join([*UNITS, *TENS, *MULTIPLIERS, "a", "and"])
-WORDS_RE = re.compile(rf"\b(?:{WORD})(?:[\s-]+(?:{WORD}))*\b", re.I)
+WORDS_RE = re.compile(rf"\b(?:{WORD})(?:[\s-]+(?:{WORD}))*\b", re.IGNORECASE)
 
 
 def words_to_digits(text: str, spoken: dict[float, str] | None = None) -> str:
@@ -88,7 +83,7 @@ def words_to_digits(text: str, spoken: dict[float, str] | None = None) -> str:
         while words and words[0] in ("and", "a") and not (
                 words[0] == "a" and len(words) > 1 and words[1] in MULTIPLIERS):
             lead.append(words.pop(0))
-        trail = []
+        trail: list[str] = []
         while words and words[-1] in ("and", "a"):
             trail.insert(0, words.pop())
         if not words or words == ["one"]:

@@ -15,9 +15,7 @@ QUOTES = 2  # sentences quoted: enough to answer, short enough to read
 MIN_SHARED = 2  # terms a quoted sentence shares with the question: one shared word ("litres") is no answer
 MAX_QUOTE_CHARS = 400
 WORD = re.compile(r"[a-z0-9_]+")
-STOP = set("""a an and are as at be by can do does for from has have how i in is it its of on or our so
-that the their them there these this to was we what when where which who why will with you your me my
-about tell say says knowledge base docs documentation please""".split())
+STOP = {"a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i", "in", "is", "it", "its", "of", "on", "or", "our", "so", "that", "the", "their", "them", "there", "these", "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "me", "my", "about", "tell", "say", "says", "knowledge", "base", "docs", "documentation", "please"}
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?:[-*+]\s+)?(?=[A-Z`\"'(\[*])")
 
 
@@ -34,7 +32,7 @@ def _stem(word: str) -> str:
 
 def sentences(passage: str) -> list[str]:
     """A passage's prose sentences: code blocks, tables and headings are left out."""
-    prose = re.sub(r"```.*?(```|$)", " ", passage, flags=re.S)
+    prose = re.sub(r"```.*?(```|$)", " ", passage, flags=re.DOTALL)
     found = []
     for line in prose.splitlines():
         line = line.strip()

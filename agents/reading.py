@@ -18,34 +18,34 @@ from agents.word_problems import RECOGNISERS, Analysis, _listing, analyse, follo
 READERS = [everyday.read_everyday, *RECOGNISERS]  # the whole-request readers first
 
 # A question that names one of these kinds is answered only by a reading of that kind.
-KINDS: list[tuple[re.Pattern, set[str], str]] = [
+KINDS: list[tuple[re.Pattern[str], set[str], str]] = [
     (everyday.TIP_ASKED, {"tip"}, "a tip"),
     (everyday.LOAN, {"payment", "interest"}, "a loan payment"),
-    (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.I), {"points"}, "a change in percentage points"),
+    (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.IGNORECASE), {"points"}, "a change in percentage points"),
     (everyday.MARKUP, {"markup"}, "a markup"),
-    (re.compile(r"\bhow much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount\b", re.I),
+    (re.compile(r"\bhow much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount\b", re.IGNORECASE),
      {"discount"}, "the amount saved"),
-    (re.compile(r"\b(per person|per head|each person|each of us|everyone (?:owe|pay)s?|each (?:owe|pay)s?)\b", re.I),
+    (re.compile(r"\b(per person|per head|each person|each of us|everyone (?:owe|pay)s?|each (?:owe|pay)s?)\b", re.IGNORECASE),
      {"split", "unit_rate"}, "a share per person"),
-    (re.compile(r"\bmargin\b", re.I), {"margin", "share"}, "a margin"),
+    (re.compile(r"\bmargin\b", re.IGNORECASE), {"margin", "share"}, "a margin"),
 ]
 ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|pre-?tax)\b|"
-                         r"\b(before|original(?:ly)?|old|previous|full price)\b.*%", re.I | re.S)
-PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income|make|makes|making|take-?home|i'?m on)\b", re.I)
+                         r"\b(before|original(?:ly)?|old|previous|full price)\b.*%", re.IGNORECASE | re.DOTALL)
+PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income|make|makes|making|take-?home|i'?m on)\b", re.IGNORECASE)
 ASKS_FIGURES = re.compile(
     r"\b(how much|how many|how long|how far|calculat\w*|comput\w*|work out|percent\w*|total|average|mean|"
     r"rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left|difference|sum|ratio|proportion|"
-    r"doubl\w*|tripl\w*|halv\w*|times|multipl\w*|divid\w*|each)\b|%", re.I)
+    r"doubl\w*|tripl\w*|halv\w*|times|multipl\w*|divid\w*|each)\b|%", re.IGNORECASE)
 PERIOD_TARGET = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b|\b(hourly|daily|weekly|"
-                           r"monthly|yearly|annually)\b", re.I)
+                           r"monthly|yearly|annually)\b", re.IGNORECASE)
 ADD_TO_LIST = re.compile(r"^\s*(?:and\s+)?(?:add|include|with|plus)\s+(.+?)\s*(?:to (?:the|that) list)?\s*[?.!]*$",
-                         re.I)
+                         re.IGNORECASE)
 OPERATION = re.compile(r"^\s*(?:and\s+|then\s+|now\s+)?(times|multiplied by|x|divided by|minus|less|subtract)\s+"
-                       r"(\d[\d,]*(?:\.\d+)?)\s*[?.!]*$", re.I)  # "and times 3?": the last result, worked on
+                       r"(\d[\d,]*(?:\.\d+)?)\s*[?.!]*$", re.IGNORECASE)  # "and times 3?": the last result, worked on
 SYMBOLS = {"times": "*", "multiplied by": "*", "x": "*", "divided by": "/", "minus": "-", "less": "-", "subtract": "-"}
-CONTINUED = re.compile(r"^\s*(?:and|what about|how about|also|plus)\b.{0,40}$", re.I)
-ANNUAL = re.compile(r"\b(annual(?:ly|i[sz]ed)?|a year|per year|each year|yearly|cagr|compound\w*)\b", re.I)
-OVER_SPAN = re.compile(r"\b(?:over|in|across|during|within|after)\s+(?:the\s+(?:next|last|past)\s+)?\d", re.I)
+CONTINUED = re.compile(r"^\s*(?:and|what about|how about|also|plus)\b.{0,40}$", re.IGNORECASE)
+ANNUAL = re.compile(r"\b(annual(?:ly|i[sz]ed)?|a year|per year|each year|yearly|cagr|compound\w*)\b", re.IGNORECASE)
+OVER_SPAN = re.compile(r"\b(?:over|in|across|during|within|after)\s+(?:the\s+(?:next|last|past)\s+)?\d", re.IGNORECASE)
 
 
 def read(text: str) -> Analysis:
@@ -60,7 +60,7 @@ def label_years(text: str) -> str:
     for m in reversed(years):
         plain = plain[:m.start] + " " * (m.end - m.start) + plain[m.end:]
     plain = re.sub(r"\b(?:in|by|during|for|of|since|until|between|and|to|from|fy)(\s+)(?=[\s,.;:?!]*$|\s{4})",
-                   lambda m: " " * len(m.group(0)), plain, flags=re.I | re.M)
+                   lambda m: " " * len(m.group(0)), plain, flags=re.IGNORECASE | re.MULTILINE)
     if len(years) == 2 and ANNUAL.search(plain) and not OVER_SPAN.search(plain):
         span = abs(years[1].value - years[0].value)
         if span:
@@ -91,14 +91,15 @@ CALENDAR = {"week": 52.0, "month": 12.0, "year": 1.0}  # how many in a year
 PER_PERIOD_KINDS = {"wage", "unit_rate", "growth", "payment", "interest", "product", "scaled"}
 
 
-FIGURE_TO_PERIOD = re.compile(r"\s*(?:[a-z]+\s*)?", re.I)  # "$17.99 a month", "40 hours a week"
+FIGURE_TO_PERIOD = re.compile(r"\s*(?:[a-z]+\s*)?", re.IGNORECASE)  # "$17.99 a month", "40 hours a week"
 
 
 def stated_and_asked_periods(text: str) -> tuple[set[str], set[str]]:
     """The periods written after a figure ("$17.99 a month") and the ones asked for ("per year is that?")."""
     plain = normalise(text)
     ends = [m.end for m in everyday.numbers(plain)]
-    stated, asked = set(), set()
+    stated: set[str] = set()
+    asked: set[str] = set()
     for name, pattern in everyday.PERIOD_OF.items():
         for match in pattern.finditer(plain):
             after_figure = any(e <= match.start() and FIGURE_TO_PERIOD.fullmatch(plain[e:match.start()]) for e in ends)
@@ -145,7 +146,7 @@ def unaccounted(text: str, analysis: Analysis) -> str:
     unanswered = {p for p in asked_periods - stated if not any(p in c.label for c in analysis.computations)}
     if stated and unanswered and not kinds & (PER_PERIOD_KINDS | {"per_period"}) and \
             any(c.unit != "%" for c in analysis.computations):
-        return f"it asks for a figure per {sorted(unanswered)[0]}, which I could not work out from its wording"
+        return f"it asks for a figure per {min(unanswered)}, which I could not work out from its wording"
     if ASKS_BEFORE.search(plain) and "reverse" not in kinds:
         return "it asks for the figure before a change, which I could not work out from its wording"
     if PAY_PER_PERIOD.search(plain) and "wage" not in kinds and any(c.label.endswith(_RATE_LABELS)
@@ -189,7 +190,7 @@ def _follow_ups(text: str, earlier: list[str]) -> list[str]:
     else:
         revised.append(follow_up(text, earlier, read))
     target = PERIOD_TARGET.search(text)
-    old = ([*PERIOD_TARGET.finditer(previous)] or [None])[-1]
+    old = next(reversed([*PERIOD_TARGET.finditer(previous)]), None)
     if target and old and not everyday.numbers(normalise(text)):  # "and per week?"
         revised.append(previous[:old.start()] + target.group(0) + previous[old.end():])
     extra = ADD_TO_LIST.match(text)

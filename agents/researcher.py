@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from agents.base import Agent, Gathered
+from agents.base import Agent, Gathered, LLMClients
 from agents.knowledge import KnowledgeBase, Passage
 from agents.quoting import quoted
 from agents.web_search import WebSearch
+from config import Settings
 from orchestration.planner import CLAUSE, RESEARCH
 from orchestration.protocol import Source, TaskRequest
 
 log = logging.getLogger(__name__)
 PASSAGE_CHARS = 700  # what the LLM reads of a passage, and what the grounding check sees of it
-# BM25 over a small index takes less time than a hop to a worker thread (measured: 73 µs for 49
-# chunks, 154 µs for 2,450, against ~400 µs of CPU for the hop under load): only a large index is
-# searched off the event loop.
+# BM25 over an index of this size takes less time than a hop to a worker thread: only a larger
+# index is searched off the event loop.
 INLINE_SEARCH_CHUNKS = 10_000
 NOTHING_RELEVANT = "The knowledge base has nothing relevant to this request."
 
@@ -28,8 +28,8 @@ class Researcher(Agent):
         "sentences. Cite passages by their number, like [1]. Use only the passages."
     )
 
-    def __init__(self, settings, llm, prose, web: WebSearch | None = None):
-        super().__init__(settings, llm, prose)
+    def __init__(self, settings: Settings, llm: LLMClients | None = None, web: WebSearch | None = None):
+        super().__init__(settings, llm)
         self.web = web
         self.knowledge = KnowledgeBase([])
 

@@ -19,7 +19,6 @@ from langchain_core.messages import BaseMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from agents.llm import as_openai_message
-
 from orchestration.protocol import Message, TaskRequest, ToolCall
 
 ATTEMPTS = 3  # two retries, warmer: the small model sometimes loops past max_tokens twice

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pint
 
-REGISTRY = pint.UnitRegistry()
+REGISTRY: pint.UnitRegistry[float] = pint.UnitRegistry()
 REGISTRY.define("calendar_year = 365 * day")
 REGISTRY.define("calendar_month = calendar_year / 12")
 REGISTRY.define("calendar_quarter = calendar_year / 4")
@@ -127,6 +127,18 @@ UNIT_PATTERN = r"(?:" + "|".join(re.escape(n) for n in _NAMES) + r")(?![A-Za-z²
 
 def find_unit(name: str) -> Unit | None:
     return UNITS.get(" ".join(name.strip().lower().split()))
+
+
+def unit(name: str) -> Unit:
+    """A unit named in the code itself (not by a user): it is known."""
+    found = find_unit(name)
+    assert found is not None, name
+    return found
+
+
+def dimension_of(name: str) -> str | None:
+    found = find_unit(name)
+    return found.dimension if found else None
 
 
 def temperature(name: str) -> str | None:

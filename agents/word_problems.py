@@ -74,7 +74,7 @@ def shown(m: Mention) -> str:
 
 
 def compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern, re.I)
+    return re.compile(pattern, re.IGNORECASE)
 
 
 # --- normalising words into symbols -------------------------------------------------------------
@@ -100,7 +100,7 @@ OPERATOR_WORDS = [
 
 def normalise(text: str, spoken: dict[float, str] | None = None) -> str:
     text = words_to_digits(text[:MAX_TEXT_CHARS].replace("−", "-").replace("’", "'"), spoken)
-    text = re.sub(r"\btwice\b", "2 times", text, flags=re.I)
+    text = re.sub(r"\btwice\b", "2 times", text, flags=re.IGNORECASE)
     for pattern, replacement in OPERATOR_WORDS:
         text = pattern.sub(replacement, text)
     return text
@@ -197,22 +197,22 @@ def percentages(text: Text, out: Analysis) -> None:
             p, w = num(m.group(part)), num(m.group(whole))
             _percent_of(p, w, f"{shown(p)} as a share of {shown(w)}", out)
             text.use(m)
-    for pattern, base, pct, verb in APPLIED_PERCENT:
+    for pattern, base_at, pct_at, verb_at in APPLIED_PERCENT:
         for m in text.finditer(pattern):
-            _apply_percent(num(m.group(base)), num(m.group(pct)), m.group(verb).lower(), out,
+            _apply_percent(num(m.group(base_at)), num(m.group(pct_at)), m.group(verb_at).lower(), out,
                            saving=bool(SAVING_ASKED.search(text.value)))
             text.use(m)
     for pattern, at, kind in ((PERCENT_AMOUNT, 1, 2), (AMOUNT_AT_PERCENT, 2, 1), (PERCENT_OF, 1, None)):
         for m in text.finditer(pattern):  # "20% VAT on £1,500", "VAT at 20% on £1,500", "20% of 1,500"
-            pct, whole = num(m.group(at)), num(m.group(len(m.groups())))
-            label = f"{shown(pct)} {m.group(kind).lower()} on {shown(whole)}" if kind else f"{shown(pct)} of {shown(whole)}"
-            out.computations.append(Computation(label, f"{pct.value} / 100 * {whole.value}",
-                                                pct.value / 100 * whole.value, currency=whole.currency,
-                                                inputs=[pct.value, whole.value]))
+            percent, amount = num(m.group(at)), num(m.group(len(m.groups())))
+            label = f"{shown(percent)} {m.group(kind).lower()} on {shown(amount)}" if kind else f"{shown(percent)} of {shown(amount)}"
+            out.computations.append(Computation(label, f"{percent.value} / 100 * {amount.value}",
+                                                percent.value / 100 * amount.value, currency=amount.currency,
+                                                inputs=[percent.value, amount.value]))
             if kind and m.group(kind).lower() in ADDED_ON and TOTAL_ASKED.search(text.original or text.value):
                 out.computations.append(Computation(  # "7% sales tax on $89, and the total?"
-                    f"{shown(whole)} with the {m.group(kind).lower()}", f"{whole.value} * (1 + {pct.value} / 100)",
-                    whole.value * (1 + pct.value / 100), currency=whole.currency, inputs=[whole.value, pct.value]))
+                    f"{shown(amount)} with the {m.group(kind).lower()}", f"{amount.value} * (1 + {percent.value} / 100)",
+                    amount.value * (1 + percent.value / 100), currency=amount.currency, inputs=[amount.value, percent.value]))
             text.use(m)
 
 
@@ -238,7 +238,6 @@ CAGR_CUE = compiled(r"\b(cagr|compound(?:ed)?|annual(?:ly|i[sz]ed)?|per (?:year|
 ABSOLUTE_CUE = compiled(r"\b(how much (?:more|less|did|does|has|have|was|is)|by how (?:much|many)|difference|absolute)\b")
 PERCENT_CUE = compiled(r"%|\b(percent\w*|per cent|rate|growth|cagr|relative)\b")
 DIFFERENCE = compiled(r"\bdifference\b")
-DECLINE = compiled(r"\b(declin\w*|decreas\w*|fell|fall\w*|drop\w*|shr[ai]nk\w*|lost|los[es]\w*|down|reduc\w*|cut)\b")
 
 
 @recogniser
@@ -277,7 +276,7 @@ def changes(text: Text, out: Analysis) -> None:
             note = f"(a decline of {format_number(abs(change))}%)" if change < 0 else ""
             out.computations.append(Computation(f"{kind} from {pair}", f"({b} - {a}) / {a} * 100", change,
                                                 unit="%", inputs=[a, b], note=note))
-        if n and n > 0 and a > 0 and b > 0:
+        if periods and n and n > 0 and a > 0 and b > 0:
             period = periods.group(2).rstrip("s").lower()
             out.computations.append(Computation(
                 f"compound annual growth rate from {pair} over {format_number(n)} {period}s"
@@ -364,11 +363,12 @@ def rates(text: Text, out: Analysis) -> None:
         # "$3,000 a month: what is that per year?"
         target = PER_TARGET.search(rest)
         unit = (target.group(1) or target.group(2)) if target else None
-        if unit and units.find_unit(unit) and units.find_unit(per) and unit.lower() != per:
+        target_unit = units.find_unit(unit) if unit else None
+        if unit and target_unit and units.find_unit(per) and unit.lower() != per:
             factor = _per_factor(per, unit)
             if factor:
                 out.computations.append(Computation(
-                    f"{shown(rate)} per {per} as a rate per {units.find_unit(unit).name.rstrip('s')}",
+                    f"{shown(rate)} per {per} as a rate per {target_unit.name.rstrip('s')}",
                     f"{rate.value} * {factor:g}", rate.value * factor, currency=rate.currency,
                     inputs=[rate.value]))
                 text.use(rate_match)
@@ -528,7 +528,7 @@ def parse_table(text: str) -> tuple[dict[str, list[float]], set[str]]:
 
 # --- plain expressions -------------------------------------------------------------------------------
 TOKEN = re.compile(r"(?:sqrt|log10|log|ln|exp|abs|round)\s*\(|\d+(?:\.\d+)?|\.\d+|\*\*|[-+*/^(),]|[ \t]+|[$€£¥₹]|.",
-                   re.S)
+                   re.DOTALL)
 SCALED = re.compile(r"\d+(?:\.\d+)?(?:k|K|M|bn)\b")
 OPERATOR = re.compile(r"\*\*|[-+*/^]|[a-z]+\(")
 
@@ -554,7 +554,7 @@ def _expression_label(expression: str, text: Text) -> str:
     """The expression as the user put it: "17 squared", "six * seven", "1,000 / 8"."""
     label = re.sub(r"\s*(\*\*|[-+*/^])\s*", r" \1 ", expression).replace("( ", "(").replace(" )", ")")
     for power, word in (("2", "squared"), ("3", "cubed")):
-        if re.search(rf"\b{word}\b", text.original, re.I):
+        if re.search(rf"\b{word}\b", text.original, re.IGNORECASE):
             label = re.sub(rf"\s\^ {power}\b", f" {word}", label)
 
     def restate(m: re.Match) -> str:
@@ -651,8 +651,7 @@ def follow_up(text: str, earlier: list[str], read: Callable[[str], Analysis] = a
                 revised = revised[:from_to.start(2)] + to.group(1) + revised[from_to.end(2):]
             if start:
                 revised = revised[:from_to.start(1)] + start.group(1) + revised[from_to.end(1):]
-        elif over and OVER_PERIODS.search(base):
-            old = OVER_PERIODS.search(base)
+        elif over and (old := OVER_PERIODS.search(base)):
             revised = base[:old.start(1)] + over.group(1) + base[old.end(1):]
         else:
             numbers_now, numbers_then = mentions(new), mentions(base)

@@ -21,7 +21,7 @@ NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no s
                       "supports them.")
 NOTHING_TO_QUOTE = ("The knowledge base has nothing on this, and I answer questions of fact only from a "
                     "source, so I can't answer it here.")
-QUESTION = re.compile(r"\b(what|who|where|when|why|which|how)\b|\?\s*$", re.I)
+QUESTION = re.compile(r"\b(what|who|where|when|why|which|how)\b|\?\s*$", re.IGNORECASE)
 
 
 class Writer(Agent):
@@ -96,16 +96,19 @@ class Writer(Agent):
         messages = self.messages(task, gathered)
         async with self.gate.slot(task.deadline):
             if name:
-                reply = await call_function(self.llm, self.settings.uses_local_llm("writer"), task, name, messages)
+                reply = await call_function(self.llm.chat, self.settings.uses_local_llm("writer"), task, name, messages)
                 reply.detail += f"; {why}"
                 return reply
             max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 1024)
-            return await structured_content(self.llm, self.settings.uses_local_llm("writer"), task, messages,
+            return await structured_content(self.llm.chat, self.settings.uses_local_llm("writer"), task, messages,
                                             max_tokens)
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
         fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER
         return GroundingCheck(grounds_for(task), fallback, already_said=gathered.preamble)
+
+    def checked(self, gathered: Gathered, verdict: str) -> None:
+        gathered.data["grounding"] = verdict
 
 
 def this_turns_results(messages: list[Message]) -> tuple[list[Message], list[str]]:

@@ -1,6 +1,6 @@
 """`make bench`: what Chorus adds to an LLM, beside LiteLLM's proxy, measured in one run.
 
-Starts its own systems on the bench ports (19500+): the fake LLM, a whole Chorus system on it,
+Starts its own systems on free ports: the fake LLM, a whole Chorus system on it,
 LiteLLM's proxy on the same fake upstream, and last a Chorus system on the embedded model. Prints
 one table and writes it, with the machine and the command, to bench/RESULTS.md.
 
@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import load
-from bench.systems import BENCH_KEY, FakeLLM, chorus_on_fake_llm, chorus_system, litellm_proxy, rss_kib
+from bench.systems import BENCH_KEY, FakeLLM, chorus_on_fake_llm, chorus_system, free_ports, litellm_proxy, rss_kib
 
-BASE_PORT = 19500
-LITELLM_PORT = 19590
 RESULTS = Path(__file__).with_name("RESULTS.md")
 AUTH = {"authorization": f"Bearer {BENCH_KEY}"}
 TEAM_QUESTION = "Research what the docs say about Redis and compute the growth from 120 to 150."
@@ -117,7 +115,7 @@ class Bench:
         run = await load.requests(gateway, body, MEMORY_REQUESTS, SATURATION_CONCURRENCY, headers=AUTH)
         after = {name: rss_kib(system.pid(name))[0] for name in PROCESSES}
         growth = {name: (after[name] - before[name]) / before[name] * 100 for name in PROCESSES}
-        worst = max(growth, key=growth.get)
+        worst = max(growth, key=lambda name: growth[name])
         self.add(f"6. RSS growth over {MEMORY_REQUESTS:,} whole-team requests after {WARM_UP:,} of warm-up",
                  f"at most {growth[worst]:+.1f}% ({worst}); " + ", ".join(
                      f"{n} {before[n] // 1024}->{after[n] // 1024} MB" for n in PROCESSES) + f" (errors {run.errors})",
@@ -205,11 +203,12 @@ class Bench:
                            for i, runs in enumerate(turns)) + f" (errors {errors})", "-", "reported", None)
 
     async def run(self) -> None:
-        with FakeLLM(BASE_PORT + 80) as llm, chorus_on_fake_llm(BASE_PORT, {"API_KEYS": BENCH_KEY}) as system:
+        with FakeLLM() as llm, chorus_on_fake_llm(llm.url, {"API_KEYS": BENCH_KEY}) as system:
             if self.wants(1, 2, 5, 6):
-                with litellm_proxy(LITELLM_PORT, llm.url):
+                litellm_port = free_ports(["litellm"])["litellm"]
+                with litellm_proxy(litellm_port, llm.url):
                     await self.on_instant_llm(system, llm.url + "/chat/completions",
-                                              f"http://127.0.0.1:{LITELLM_PORT}/v1/chat/completions")
+                                              f"http://127.0.0.1:{litellm_port}/v1/chat/completions")
             if self.wants(3):
                 llm.restart(tokens=RELAY_TOKENS, delay=RELAY_DELAY)
                 await self.relay(system, llm.url + "/chat/completions")
@@ -217,7 +216,7 @@ class Bench:
                 llm.restart(tokens=STREAM_TOKENS, delay=STREAM_DELAY)
                 await self.concurrency(system)
         if self.wants(7, 8):
-            with chorus_system(BASE_PORT, {"API_KEYS": BENCH_KEY}) as system:
+            with chorus_system({"API_KEYS": BENCH_KEY}) as system:
                 if self.wants(7):
                     await self.embedded(system)
                 if self.wants(8):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -111,5 +110,3 @@ async def stream(http: aiohttp.ClientSession, url: str, body: dict, headers: dic
     return StreamTiming(first, last, len(parts), "".join(parts), progress=progress)
 
 
-def median_ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000 if values else float("nan")

@@ -1,19 +1,125 @@
-"""The systems a benchmark (or a load test) runs against: the fake LLM, a whole Chorus system on it,
-and LiteLLM's proxy on the same fake upstream. Each is a context manager that stops what it started."""
+"""The systems the tests, the evals and the benchmark run against: a whole Chorus system started by
+the real launcher on ports and folders of its own, the fake LLM, and LiteLLM's proxy on the same fake
+upstream. Each is a context manager that stops what it started."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import httpx
 
-from runtime.isolated import ROOT, Stack, stack_ports
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Stack:
+    """A whole Chorus system started by the real launcher, on its own ports and folders."""
+
+    root: Path
+    ports: dict[str, int]
+    extra_env: dict[str, str] = field(default_factory=dict)
+    llm: FakeLLM | None = None  # the fake LLM it runs on, if it does
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("_PORT", "_URL"))}
+        env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()
+                    if name != "redis"})
+        env.update(
+            REDIS_URL=f"redis://127.0.0.1:{self.ports['redis']}/0",
+            RUN_DIR=str(self.root / "run"), DATA_DIR=str(self.root / "data"),
+            LOCAL_LLM_PORT=str(self.ports["llm"]),
+            TIKTOKEN_CACHE_DIR=str(ROOT / ".data" / "tiktoken"),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def run(self, command: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "runtime", command], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=timeout, check=check)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url("gateway") + "/v1"
+
+    @property
+    def internal(self) -> dict[str, str]:
+        """The header the team's own hops carry (the token `make up` made for this stack)."""
+        token = (self.root / "run" / "internal_token").read_text().strip()
+        return {"authorization": f"Bearer {token}"}
+
+    def rpc(self):
+        import xmlrpc.client
+
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, f"unix://{self.root / 'run' / 'supervisor.sock'}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport).supervisor
+
+    def pid(self, name: str) -> int:
+        return self.rpc().getProcessInfo(name)["pid"]
+
+    def log(self, name: str) -> str:
+        return (self.root / "run" / "logs" / f"{name}.log").read_text(errors="replace")
+
+    def wait_ready(self, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                path = "/health" if name == "llm" else "/ready"  # llama.cpp's readiness is its /health
+                if httpx.get(self.url(name) + path, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"{name} not ready after {timeout}s")
+
+
+STACK_PARTS = ("gateway", "supervisor", "researcher", "analyst", "writer", "llm", "redis")
+PORT_BLOCK = 2000  # ports for each pytest-xdist worker, from PORTS_FROM on
+PORTS_FROM = 16000  # below the range Linux hands out for outgoing connections (32768 on), so that no
+# client's socket takes a port between the check that it is free and the bind of its server
+_port_cycles: dict[int, Iterator[int]] = {}
+
+
+def free_ports(names: Iterable[str] = STACK_PARTS) -> dict[str, int]:
+    """A free port for each name, from a block of its own for each pytest-xdist worker, so that
+    systems started side by side never meet on a port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...; empty: not under xdist
+    block = int(worker[2:]) + 1 if worker[2:].isdigit() else 0
+    low = PORTS_FROM + block * PORT_BLOCK
+    ports = _port_cycles.setdefault(block, itertools.cycle(
+        [*range(low + (start := random.randrange(PORT_BLOCK)), low + PORT_BLOCK), *range(low, low + start)]))
+    found: dict[str, int] = {}
+    for name in names:
+        for _ in range(PORT_BLOCK):
+            port = next(ports)
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            found[name] = port
+            break
+        else:
+            raise RuntimeError(f"no free port from {low} to {low + PORT_BLOCK}")
+    return found
+
 
 LITELLM_VERSION = "1.106.2"
 LITELLM_VENV = ROOT / ".data" / "bench" / "litellm"
@@ -36,8 +142,8 @@ class FakeLLM:
     """bench/fake_llm.py on a port: `tokens` words per answer, `delay` seconds apart. `restart` changes
     them under a running system (its agents keep the same URL)."""
 
-    def __init__(self, port: int, tokens: int = 20, delay: float = 0.0):
-        self.port, self.tokens, self.delay = port, tokens, delay
+    def __init__(self, port: int | None = None, tokens: int = 20, delay: float = 0.0):
+        self.port, self.tokens, self.delay = port or free_ports(["llm"])["llm"], tokens, delay
         self.process: subprocess.Popen | None = None
 
     @property
@@ -60,7 +166,7 @@ class FakeLLM:
         self.tokens, self.delay = tokens, delay
         self.start()
 
-    def __enter__(self) -> FakeLLM:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -69,10 +175,10 @@ class FakeLLM:
 
 
 @contextmanager
-def chorus_system(base_port: int, extra_env: dict[str, str] | None = None):
+def chorus_system(extra_env: dict[str, str] | None = None, ports: dict[str, int] | None = None):
     """A whole Chorus system (its own ports, Redis and folders), as `make up` runs it: on the embedded
     model unless extra_env says otherwise."""
-    system = Stack(Path(tempfile.mkdtemp(prefix="chorus-bench-")), stack_ports(base_port), extra_env=extra_env or {})
+    system = Stack(Path(tempfile.mkdtemp(prefix="chorus-")), ports or free_ports(), extra_env=extra_env or {})
     try:
         started = system.run("up", check=False)
         if started.returncode != 0:
@@ -82,12 +188,24 @@ def chorus_system(base_port: int, extra_env: dict[str, str] | None = None):
         system.run("down", check=False)
 
 
-def chorus_on_fake_llm(base_port: int, extra_env: dict[str, str] | None = None):
-    """A whole Chorus system whose agents all call the LLM at base_port + 80, where the caller runs
-    the fake LLM (before, since readiness checks it)."""
-    llm_port = stack_ports(base_port)["llm"]
-    return chorus_system(base_port, {"LLM_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "LLM_MODEL": "fake-llm",
-                                     "EMBEDDED_LLM": "off", **(extra_env or {})})
+def chorus_on_fake_llm(llm_url: str, extra_env: dict[str, str] | None = None):
+    """A whole Chorus system whose agents all call the (fake) LLM at `llm_url`, which the caller
+    starts first, since readiness checks it."""
+    return chorus_system({"LLM_BASE_URL": llm_url, "LLM_MODEL": "fake-llm", "EMBEDDED_LLM": "off", **(extra_env or {})})
+
+
+@contextmanager
+def chorus_on_a_fake_in_the_models_place(tokens: int = 24, delay: float = 0.0,
+                                         extra_env: dict[str, str] | None = None):
+    """A whole Chorus system with the fake LLM where the embedded model would be (its port, with the
+    embedded model not started): the team runs exactly as on the embedded model (rules plan, the
+    calculator computes, answers of fact are composed), and only the model's own words are the fake's.
+    The wire contract and the team's mechanics are tested on it. The fake is `system.llm`."""
+    ports = free_ports()
+    with FakeLLM(ports["llm"], tokens, delay) as llm, \
+            chorus_system({"EMBEDDED_LLM": "off", **(extra_env or {})}, ports=ports) as system:
+        system.llm = llm
+        yield system
 
 
 def install_litellm() -> Path:

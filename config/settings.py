@@ -17,8 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-AgentRole = Literal["supervisor", "researcher", "analyst", "writer"]
-AGENT_ROLES: tuple[AgentRole, ...] = ("supervisor", "researcher", "analyst", "writer")
+ProgressMode = Literal["reasoning", "none"]  # how the team's progress reaches a client
+LLMRole = Literal["supervisor", "researcher", "writer"]  # the roles that call an LLM
+LLM_ROLES: tuple[LLMRole, ...] = ("supervisor", "researcher", "writer")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LOCAL_MODEL_NAME = "smollm2-135m-instruct"  # the alias the embedded llama.cpp server answers to
 
@@ -42,6 +43,28 @@ class LLMSettings(BaseModel):
     logprobs: bool  # whether the endpoint returns token log probabilities
 
 
+class LLMOverrides(BaseModel):
+    """One agent's own LLM settings; each one unset takes the shared `LLM_*` default."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    timeout: float | None = Field(None, gt=0)
+    logprobs: bool | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _http_url(value) if value else value
+
+
+def _http_url(value: str) -> str:
+    if value and urlparse(value).scheme not in {"http", "https"}:
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
 def host_ports(value: str) -> list[tuple[str, int]]:
     """`host:port,host:port` as pairs; a ValueError names an entry that is not one."""
     found = []
@@ -57,6 +80,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore",
         case_sensitive=False, env_ignore_empty=True,  # an empty VAR= means "use the default"
+        # WRITER_LLM_BASE_URL is writer_llm.base_url: split once, after the field's own name
+        env_nested_delimiter="_", env_nested_max_split=1,
     )
 
     # --- where each process listens ---
@@ -99,35 +124,14 @@ class Settings(BaseSettings):
     local_llm_parallel: int = Field(4, ge=1, le=64)
     local_llm_threads: int = Field(2, ge=1, le=256)
 
-    # --- per-agent overrides of the LLM defaults (unset: use the default) ---
-    supervisor_llm_base_url: str | None = None
-    supervisor_llm_model: str | None = None
-    supervisor_llm_api_key: SecretStr | None = None
-    supervisor_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
-    supervisor_llm_timeout: float | None = Field(None, gt=0)
-    supervisor_llm_logprobs: bool | None = None
-    researcher_llm_base_url: str | None = None
-    researcher_llm_model: str | None = None
-    researcher_llm_api_key: SecretStr | None = None
-    researcher_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
-    researcher_llm_timeout: float | None = Field(None, gt=0)
-    researcher_llm_logprobs: bool | None = None
-    analyst_llm_base_url: str | None = None
-    analyst_llm_model: str | None = None
-    analyst_llm_api_key: SecretStr | None = None
-    analyst_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
-    analyst_llm_timeout: float | None = Field(None, gt=0)
-    analyst_llm_logprobs: bool | None = None
-    writer_llm_base_url: str | None = None
-    writer_llm_model: str | None = None
-    writer_llm_api_key: SecretStr | None = None
-    writer_llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
-    writer_llm_timeout: float | None = Field(None, gt=0)
-    writer_llm_logprobs: bool | None = None
+    # --- per-agent overrides of the LLM defaults: SUPERVISOR_LLM_MODEL, WRITER_LLM_BASE_URL, ... ---
+    supervisor_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())
+    researcher_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())
+    writer_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())
 
     # --- the team ---
     planner: Literal["auto", "llm", "rules"] = "auto"
-    max_iterations: int = Field(3, ge=1, le=10)
+    max_iterations: int = Field(2, ge=1, le=2)  # 2: review may send the analyst back once, with the figures found
     agent_max_tokens: int = Field(256, ge=16, le=8192)
     task_deadline_seconds: float = Field(120.0, gt=0)  # a request's deadline; a client's shorter timeout wins
     circuit_breaker_failures: int = Field(3, ge=1)  # failures in a row that open an agent's circuit
@@ -142,7 +146,7 @@ class Settings(BaseSettings):
     # --- the gateway ---
     model_name: str = "chorus"
     model_aliases: str = ""  # comma-separated alias=model pairs, e.g. "gpt-4o=chorus"
-    chorus_progress: Literal["reasoning", "none"] = "reasoning"  # the team's progress as reasoning_content
+    chorus_progress: ProgressMode = "reasoning"  # the team's progress as reasoning_content
     stream_keepalive_seconds: float = Field(3.0, gt=0, le=60)  # a silent stream gets an SSE comment this often
     playground: bool = True  # GET / serves the chat page (it calls the API with the key it is given)
     api_keys: str = ""  # comma-separated bearer keys; empty (and no keys file): no auth (loopback use)
@@ -190,9 +194,7 @@ class Settings(BaseSettings):
                      "analyst_url", "writer_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if value and urlparse(value).scheme not in {"http", "https"}:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+        return _http_url(value)
 
     # --- derived values ---
     def resolve(self, path: Path) -> Path:
@@ -202,36 +204,28 @@ class Settings(BaseSettings):
     def local_llm_url(self) -> str:
         return f"http://127.0.0.1:{self.local_llm_port}/v1"
 
-    def llm_for(self, role: AgentRole) -> LLMSettings:
+    def llm_for(self, role: LLMRole) -> LLMSettings:
         """The LLM an agent uses: its own overrides on top of the shared defaults."""
+        own = {"supervisor": self.supervisor_llm, "researcher": self.researcher_llm, "writer": self.writer_llm}[role]
+        defaults = {"base_url": self.llm_base_url, "model": self.llm_model, "api_key": self.llm_api_key,
+                    "temperature": self.llm_temperature, "timeout": self.llm_timeout, "logprobs": self.llm_logprobs}
+        merged = LLMSettings.model_validate(defaults | own.model_dump(exclude_none=True))
+        return merged.model_copy(update={"base_url": (merged.base_url or self.local_llm_url).rstrip("/")})
 
-        def pick(name: str):
-            own = getattr(self, f"{role}_llm_{name}")  # names are fixed above, not user input
-            return own if own is not None else getattr(self, f"llm_{name}")
-
-        return LLMSettings(
-            base_url=(pick("base_url") or self.local_llm_url).rstrip("/"),
-            model=pick("model"),
-            api_key=pick("api_key"),
-            temperature=pick("temperature"),
-            timeout=pick("timeout"),
-            logprobs=pick("logprobs"),
-        )
-
-    def llm_concurrency(self, role: AgentRole) -> int:
+    def llm_concurrency(self, role: LLMRole) -> int:
         """How many LLM calls an agent makes at once: the embedded model serves its slots at once."""
         if self.llm_max_concurrency is not None:
             return self.llm_max_concurrency
         return self.local_llm_parallel if self.uses_local_llm(role) else 16
 
-    def uses_local_llm(self, role: AgentRole) -> bool:
+    def uses_local_llm(self, role: LLMRole) -> bool:
         return self.llm_for(role).base_url == self.local_llm_url
 
     @property
     def runs_embedded_llm(self) -> bool:
         if self.embedded_llm is not Switch.auto:
             return self.embedded_llm is Switch.on
-        return any(self.uses_local_llm(role) for role in AGENT_ROLES)
+        return any(self.uses_local_llm(role) for role in LLM_ROLES)
 
     @property
     def runs_embedded_redis(self) -> bool:
@@ -275,7 +269,7 @@ def describe_errors(error: ValidationError) -> str:
     """Name each bad variable the way the user wrote it: as an environment variable."""
     lines = []
     for item in error.errors():
-        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"  # writer_llm.model: WRITER_LLM_MODEL
         value = item.get("input")
         lines.append(f"  {name}={value!r}: {item['msg']}")
     return "invalid settings:\n" + "\n".join(lines)

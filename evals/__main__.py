@@ -1,4 +1,4 @@
-"""`python -m evals`: routing, tool choice, then grounding end to end, on a system of its own (eval ports)."""
+"""`python -m evals`: routing, tool choice, then grounding end to end, on a system of its own (free ports)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.systems import Stack, free_ports
 from config import Settings
 from evals import everyday, grounding, routing, tool_choice
-from runtime.isolated import Stack, stack_ports
-
-EVAL_PORTS_BASE = 19000
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -23,7 +21,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)  # `timeout` and process managers send SIGTERM; Ctrl-C is SIGINT
     signal.signal(signal.SIGHUP, _stop)
     logging.disable(logging.WARNING)  # the planner's fallbacks are counted, not logged, here
-    stack = Stack(Path(tempfile.mkdtemp(prefix="chorus-eval-")), stack_ports(EVAL_PORTS_BASE))
+    stack = Stack(Path(tempfile.mkdtemp(prefix="chorus-eval-")), free_ports())
     try:  # from the start: a stop while the system starts stops what has started
         started = stack.run("up", check=False)
         if started.returncode != 0:

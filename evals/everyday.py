@@ -24,7 +24,7 @@ from evals.parallel import in_parallel
 
 HALVES = {half: PROJECT_ROOT / "tests" / "evals" / f"everyday.{half}.jsonl" for half in ("dev", "test")}
 GOALS = {"wrong": 0, "right_test": 0.9}
-DECLINED = re.compile(r"\b(could not|couldn't|can't|cannot|unable|not able)\b", re.I)
+DECLINED = re.compile(r"\b(could not|couldn't|can't|cannot|unable|not able)\b", re.IGNORECASE)
 
 
 @dataclass

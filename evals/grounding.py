@@ -22,7 +22,7 @@ from evals.parallel import in_parallel
 
 GROUNDING_SET = PROJECT_ROOT / "tests" / "evals" / "grounding.jsonl"
 GOALS = {"compute": 1.0, "research": 0.9, "no_sources": 1.0}
-SOURCES_LINE = re.compile(r"^Sources: .*$", re.M)
+SOURCES_LINE = re.compile(r"^Sources: .*$", re.MULTILINE)
 CITATION = re.compile(r"\[\d+\]")
 
 

@@ -48,7 +48,7 @@ async def by_model(rows: list[dict], settings: Settings) -> list[str | None]:
         decided = []
         for row in rows:
             reply = await llm.ainvoke([SystemMessage(PROMPT), HumanMessage(row["request"])])
-            name = json.loads(reply.content)["function"]
+            name = json.loads(str(reply.content))["function"]
             decided.append(None if name == "none" else name)
         return decided
 

@@ -1,11 +1,10 @@
 """The one connection pool of a process: an aiohttp session, also behind an httpx client.
 
 The hot path (calls between servers, and agents' prose from their LLM) uses the aiohttp session
-directly: httpx's layer on top of it cost ~0.3 ms of CPU a call (measured: 466 vs 122 µs per call
-to a fake LLM). Libraries that take an httpx client (langchain-openai, the readiness checks, web
-search, embeddings) get one whose transport is that same session, so every call shares the pool.
-aiohttp's pool also holds up under concurrency far better than httpx's own (measured: ~1,600 vs
-~400 req/s through one proxy hop at 32 connections).
+directly: httpx's layer on top of it costs several times the CPU of the call itself. Libraries that
+take an httpx client (langchain-openai, the readiness checks, web search, embeddings) get one whose
+transport is that same session, so every call shares the pool. aiohttp's pool also holds up under
+concurrency far better than httpx's own. (`make bench` measures the hops.)
 """
 
 from __future__ import annotations

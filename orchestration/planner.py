@@ -40,13 +40,13 @@ SMALL_TALK = re.compile(
     r"^\s*(hi|hello|hey|yo|hiya|howdy|good (morning|afternoon|evening)|thanks?( you)?|thank you|"
     r"cheers|bye|goodbye|see you|ok(ay)?|cool|great|nice|how are you|who are you|what'?s up|"
     r"what is your name|what can you do)\b[\s\S]{0,40}$",
-    re.I,
+    re.IGNORECASE,
 )
 RECALL = re.compile(  # about the conversation itself: the writer has the history
     r"\b(my name|who am i|what did (i|you|we) (just )?(say|ask|tell|write)|remind me|"
     r"you (just )?(said|told|wrote)|i (just )?(said|told you)|earlier|previous(ly)?|last (message|answer)|"
     r"(summari[sz]e|shorten|rephrase|repeat) (that|this|it|your (last )?answer|our conversation))\b",
-    re.I,
+    re.IGNORECASE,
 )
 ANALYSIS = re.compile(
     r"\b(calculat\w*|comput\w*|growth|grew|cagr|percent\w*|average|mean|median|sum|total|"
@@ -65,21 +65,21 @@ ANALYSIS = re.compile(
     r"|\d\s*[-+*/^x×÷]\s*\d|\d\s*%|%\s*of\b|\d\s*/\s*\d"
     r"|\d[^.?!]*\b(in|into|to)\s+[a-z/°]+\s*\??\s*$"  # "200 pounds in kilograms?": a conversion
     r"|\d\s*[a-z]*\s+by\s+\d",  # "5 m by 3.5 m"
-    re.I,
+    re.IGNORECASE,
 )
 HAS_NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion|dozen|half)\b", re.I)
+    r"fifty|hundred|thousand|million|billion|dozen|half)\b", re.IGNORECASE)
 RESEARCH = re.compile(  # asks for facts, whatever else it asks
     r"\b(research\w*|look up|find( out)?|search\w*|according to|knowledge base|docs?|documentation|"
     r"what does .{1,60} say|what do(es)? (the|our) |explain\w*|describe (the|how|what|our|its)|"
     r"tell me about|sources?|cite|"
     r"references?|background|overview|learn about|details? (on|about)|configur\w*|install\w*|"
     r"set ?up|how (do|does|can|should) (i|we|you|it|chorus|the)\b)",
-    re.I,
+    re.IGNORECASE,
 )
 QUESTION = re.compile(  # a plain question: facts, unless it is only about figures
-    r"\b(what is|what are|who|where|when|why|which|how)\b|\?\s*$", re.I,
+    r"\b(what is|what are|who|where|when|why|which|how)\b|\?\s*$", re.IGNORECASE,
 )
 WRITING = re.compile(
     r"\b(describe an? |suggest|recommend|give me (a|an|some|\w+) (ideas?|quotes?|names?)|quote|come up with|brainstorm|imagine|invent|name for|names for|ideas? for|"
@@ -87,7 +87,7 @@ WRITING = re.compile(
     r"fix (the )?grammar|make (it|this) (more|less|shorter|longer|formal|casual)|"
     r"write|draft|compose|poem|haiku|limerick|song|lyrics|story|email|letter|tweet|slogan|tagline|"
     r"joke|riddle|essay|greeting|toast|caption)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -100,10 +100,10 @@ FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?", "and per week?"
     r"|^\s*(and|what about|how about|also)\s+(the\s+)?(total|tax|tip|discount|interest|payment|difference|average|"
     r"sum|percent\w*|per person|each|altogether|in total)\b"
     r"|^.{0,40}\b(is|was|would be) (that|it|this)\s*[?.!]*\s*$",  # "How much per year is that?"
-    re.I,
+    re.IGNORECASE,
 )
-STRONG_RESEARCH = re.compile(r"\b(knowledge base|docs?|documentation|according to|sources?|cite|research\w*)\b", re.I)
-CLAUSE = re.compile(r"[.?!;]+\s+|,\s*(?:and|but|also|then)\s+|\s+and\s+(?=(?:compute|calculate|work out|figure out)\b)", re.I)
+STRONG_RESEARCH = re.compile(r"\b(knowledge base|docs?|documentation|according to|sources?|cite|research\w*)\b", re.IGNORECASE)
+CLAUSE = re.compile(r"[.?!;]+\s+|,\s*(?:and|but|also|then)\s+|\s+and\s+(?=(?:compute|calculate|work out|figure out)\b)", re.IGNORECASE)
 
 
 def asks_for_facts(text: str) -> bool:

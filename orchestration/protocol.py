@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from orchestration.http import CONNECT_TIMEOUT
+from orchestration.sse import events_of, frame
 
 TASKS_PATH = "/v1/tasks"
 AgentName = Literal["researcher", "analyst", "writer"]
@@ -186,11 +187,6 @@ class TaskResult(BaseModel):
         return self.choices or [Choice(index=0, output=self.output, finish_reason=self.finish_reason,
                                        tool_calls=self.tool_calls)]
 
-    @property
-    def agents_used(self) -> list[str]:
-        seen = dict.fromkeys(run.agent for run in self.trace)
-        return list(seen)
-
 
 class ErrorInfo(BaseModel):
     message: str
@@ -250,7 +246,7 @@ class TaskEvent(BaseModel):
 
     def to_sse(self) -> bytes:
         """The event on the wire: one server-sent event."""
-        return b"event: " + self.type.value.encode() + b"\ndata: " + self.data.model_dump_json().encode() + b"\n\n"
+        return frame(self.data.model_dump_json().encode(), self.type.value)
 
 
 def token(delta: str, agent: str | None = None, index: int = 0,
@@ -263,7 +259,7 @@ def pieces(text: str, size: int = 16) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)]
 
 
-async def within(events: AsyncIterator[TaskEvent], deadline: float) -> AsyncIterator[TaskEvent]:
+async def within(events: AsyncGenerator[TaskEvent, None], deadline: float) -> AsyncGenerator[TaskEvent, None]:
     """The events, until the deadline (Unix time): then AgentCallError, and the source is closed.
 
     Each wait is bounded by the time left, so keep-alive pings from below cannot stretch it."""
@@ -288,16 +284,16 @@ class TaskStream:
     what every reader of a task needs; it is written here once.
     """
 
-    def __init__(self, events: AsyncIterator[TaskEvent]):
+    def __init__(self, events: AsyncGenerator[TaskEvent, None]):
         self.events = events
         self.result: TaskResult | None = None
 
-    async def __aiter__(self) -> AsyncIterator[TaskEvent]:
+    async def __aiter__(self) -> AsyncGenerator[TaskEvent, None]:
         async for event in self.events:
-            if event.type is EventType.result:
+            if isinstance(event.data, TaskResult):
                 self.result = event.data
                 return
-            if event.type is EventType.error:
+            if isinstance(event.data, ErrorInfo):
                 raise AgentCallError.of(event.data)
             yield event
         raise AgentCallError("the task's events ended without a result")
@@ -376,78 +372,60 @@ class TaskClient:
             headers["x-conversation-id"] = task.conversation_id
         return headers
 
-    def _retrying(self) -> AsyncRetrying:
-        return AsyncRetrying(
-            retry=retry_if_exception(_is_retryable),
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential(multiplier=0.1, max=1.0),
-            reraise=True,
-        )
-
-    async def run(self, base_url: str, task: TaskRequest) -> TaskResult:
-        """Run a task to completion. Retried only when it never reached the other side (a refused
-        connection, or a 503 refusal), with backoff: the one layer of retries in Chorus."""
-        body = for_callee(task, stream=False).model_dump_json()
-        async for attempt in self._retrying():
+    async def _post(self, base_url: str, task: TaskRequest, stream: bool,
+                    timeout: aiohttp.ClientTimeout | None = None) -> aiohttp.ClientResponse:
+        """The task sent, and the response once it says 200. Retried with backoff only when it never
+        reached the other side (a refused connection, or a 503 refusal): the one layer of retries in
+        Chorus, for whole and streamed tasks alike. Once a response is read nothing is retried."""
+        body = for_callee(task, stream=stream).model_dump_json()
+        retrying = AsyncRetrying(retry=retry_if_exception(_is_retryable), stop=stop_after_attempt(self.attempts),
+                                 wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)
+        async for attempt in retrying:
             with attempt:
                 try:
-                    async with asyncio.timeout(max(task.seconds_left(), 0.001)):
-                        async with self.session.post(base_url + TASKS_PATH, data=body,
-                                                     headers=self._headers(task)) as response:
-                            content = await response.read()
+                    response = await self.session.post(base_url + TASKS_PATH, data=body, headers=self._headers(task),
+                                                       timeout=timeout or self.session.timeout)
                 except aiohttp.ClientError as error:
                     raise _transport_error(error) from error
-                except TimeoutError:
-                    raise AgentCallError("the request's deadline passed", deadline=True) from None
-                _raise_for_status(response, content)
-                return _parsed(lambda: TaskResult.model_validate_json(content), base_url)
+                if response.status != 200:
+                    try:
+                        _raise_for_status(response, await response.read())
+                    finally:
+                        response.release()
+                return response
         raise AssertionError("unreachable")
 
-    async def stream(self, base_url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:
-        """Stream a task's events as they come. Once an event has arrived nothing is retried.
+    async def run(self, base_url: str, task: TaskRequest) -> TaskResult:
+        """Run a task to completion, within its deadline."""
+        try:
+            async with asyncio.timeout(max(task.seconds_left(), 0.001)):
+                response = await self._post(base_url, task, stream=False)
+                try:
+                    content = await response.read()
+                except aiohttp.ClientError as error:
+                    raise _transport_error(error) from error
+                finally:
+                    response.release()
+        except TimeoutError:
+            raise AgentCallError("the request's deadline passed", deadline=True) from None
+        return _parsed(TaskResult.model_validate_json, base_url, content)
+
+    async def stream(self, base_url: str, task: TaskRequest) -> AsyncGenerator[TaskEvent, None]:
+        """Stream a task's events as they come.
 
         The whole-task deadline is the caller's to enforce (an asyncio.timeout around the loop that
         consumes this); here each read waits at most until the deadline.
         """
-        body = for_callee(task, stream=True).model_dump_json()
-        for attempt in range(1, self.attempts + 1):
-            produced = False
-            try:
-                timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT,
-                                                sock_read=max(task.seconds_left(), 0.001))
-                async with self.session.post(base_url + TASKS_PATH, data=body, headers=self._headers(task),
-                                             timeout=timeout) as response:
-                    _raise_for_status(response, b"" if response.status == 200 else await response.read())
-                    async for event, data in server_sent_events(response.content):
-                        produced = True
-                        yield _parsed(lambda: TaskEvent.parse(event, data), base_url)
-                    return
-            except (aiohttp.ClientError, AgentCallError) as error:
-                mapped = _transport_error(error) if isinstance(error, aiohttp.ClientError) else error
-                if produced or not mapped.retryable or attempt == self.attempts:
-                    if mapped is error:
-                        raise
-                    raise mapped from error
-            await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 1.0))
-
-
-async def server_sent_events(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str, bytes]]:
-    """(event, data) of each event as `TaskEvent.to_sse` frames it; comments (pings) are skipped.
-    Read in chunks, not lines: a result event is one line, and aiohttp refuses lines over 128 KiB."""
-    buffer = bytearray()
-    async for chunk in content.iter_any():
-        searched = max(len(buffer) - 1, 0)
-        buffer += chunk
-        while (end := buffer.find(b"\n\n", searched)) >= 0:
-            block, buffer, searched = bytes(buffer[:end]), buffer[end + 2:], 0
-            event, data = "message", []
-            for line in block.split(b"\n"):
-                if line.startswith(b"event:"):
-                    event = line[6:].strip().decode()
-                elif line.startswith(b"data:"):
-                    data.append(line[5:].removeprefix(b" "))
-            if data:
-                yield event, b"\n".join(data)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT,
+                                        sock_read=max(task.seconds_left(), 0.001))
+        response = await self._post(base_url, task, stream=True, timeout=timeout)
+        try:
+            async for event, data in events_of(response.content.iter_any()):
+                yield _parsed(TaskEvent.parse, base_url, event, data)
+        except aiohttp.ClientError as error:
+            raise _transport_error(error) from error
+        finally:
+            response.release()  # read to its end: back to the pool; else closed, which stops the task below
 
 
 def for_callee(task: TaskRequest, stream: bool) -> TaskRequest:
@@ -460,10 +438,10 @@ def for_callee(task: TaskRequest, stream: bool) -> TaskRequest:
 T = TypeVar("T")
 
 
-def _parsed(parse: Callable[[], T], base_url: str) -> T:
+def _parsed(parse: Callable[..., T], base_url: str, *args: Any) -> T:
     """A reply that does not follow the protocol is the agent's failure (the team degrades), not ours."""
     try:
-        return parse()
+        return parse(*args)
     except ValueError as error:  # pydantic's ValidationError, or an unknown event type
         raise AgentCallError(f"{base_url} sent a malformed reply: {str(error)[:200]}") from error
 

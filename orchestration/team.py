@@ -7,7 +7,7 @@
       └─────────────► write   (fast path: small talk and plain writing)
 
 The review ends each delegate round rather than being a node of its own: a node costs a LangGraph
-step (~0.13 ms of CPU, measured), on every request, for a decision made from the state in hand. For
+step, on every request, for a decision made from the state in hand. For
 the same reason plan and delegate name the next node in the `Command` they return, rather than
 through a routing function that LangGraph would run as one more runnable after them.
 
@@ -21,7 +21,7 @@ import asyncio
 import logging
 import operator
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Annotated, TypedDict
 
 from langchain_openai import ChatOpenAI
@@ -32,7 +32,7 @@ from langgraph.types import Command
 from agents.findings_answer import answer_from_findings
 from config import Settings
 from orchestration.circuit import Circuits
-from orchestration.own_task import awaited_in_own_task, in_own_task
+from orchestration.merged import awaited_in_own_task, merged
 from orchestration.metrics import AGENT_CALLS, AGENT_LATENCY, AGENT_TOKENS, CIRCUIT_OPEN
 from orchestration.planner import Plan, plan_by_rules, plan_request
 from orchestration.protocol import (
@@ -50,6 +50,7 @@ from orchestration.protocol import (
     TaskRequest,
     TaskResult,
     TaskStream,
+    Token,
     Usage,
     new_id,
     pieces,
@@ -100,13 +101,15 @@ class Team:
         graph.add_edge("write", END)
         return graph.compile()
 
-    async def events(self, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+    async def events(self, task: TaskRequest) -> AsyncGenerator[TaskEvent, None]:
         """Run the graph for one request; its events as they happen, then the result."""
         # Only the custom stream (no step copies the whole state out): the write node emits the
         # result, which goes last, once the graph has ended.
         result: TaskEvent | None = None
-        async for event in in_own_task(self.graph.astream(_initial(task), stream_mode="custom")):
-            if event.type is EventType.result:
+        # In a task of its own (see orchestration.merged): LangGraph closing a run awaits its node
+        # tasks, and a cancel scope would cut those awaits short, leaving the agents' calls running.
+        async for _, event in merged([self.graph.astream(_initial(task), stream_mode="custom")]):
+            if isinstance(event.data, TaskResult):
                 result = event
             else:
                 yield event
@@ -146,7 +149,7 @@ class Team:
             *(self._call_worker(agent, state["task"], known, iteration, state["started"])
               for agent in state["pending"])
         )
-        findings = {finding.agent: finding for finding, _, _ in outcomes}
+        findings: dict[str, Finding] = {finding.agent: finding for finding, _, _ in outcomes}
         trace = [run for _, run, _ in outcomes]
         return _then({
             "findings": findings,
@@ -197,18 +200,18 @@ class Team:
             except AgentCallError as error:
                 failure = error
             self._record("writer", result is not None, t0, result.usage if result else None, failure)
-        error = str(failure) if failure else None
+        problem = str(failure) if failure else None
         # JSON or a function call cannot be made from findings: a structured request gets the error
         structured = bool(task.response_format or task.tools)
         answer = "" if result or parts or structured else answer_from_findings(task.instruction, findings)
         if result is None and not answer:
             # Nothing to answer with, or the answer broke off mid-way: a clean error (a 503 or a 504
             # for the client), never the error as the answer's text; the turn is not stored.
-            log.warning("the writer failed and the team has nothing to answer with: %s", error)
+            log.warning("the writer failed and the team has nothing to answer with: %s", problem)
             info = ErrorInfo.of(failure or AgentCallError("no answer"), "supervisor")
             emit(TaskEvent(type=EventType.error, data=info))
             run = AgentRun(agent="writer", status="failed", started_ms=_offset(t0, state["started"]),
-                           duration_ms=_ms(t0), iteration=state["iteration"] + 1, error=error)
+                           duration_ms=_ms(t0), iteration=state["iteration"] + 1, error=problem)
             return {"trace": [run], "failure": info}
         if result is None:
             # The writer failed, but the team found something: the answer is made from it, without
@@ -220,7 +223,7 @@ class Team:
             agent="writer", status="ok" if result else "failed", started_ms=_offset(t0, state["started"]),
             duration_ms=_ms(t0),
             usage=result.usage if result else Usage(), llm_ms=result.llm_ms if result else 0.0,
-            iteration=state["iteration"] + 1, error=None if result else error,
+            iteration=state["iteration"] + 1, error=None if result else problem,
         )
         trace = [*state["trace"], run]
         output = result.output if result else "".join(parts)
@@ -255,7 +258,7 @@ class Team:
         try:
             async with asyncio.timeout(max(subtask.seconds_left(), 0.001)):
                 async for event in stream:
-                    if event.type is EventType.token:
+                    if isinstance(event.data, Token):
                         parts.append(event.data.delta)
                     emit(event)
                 return stream.result

@@ -11,8 +11,8 @@ import tiktoken
 
 T = TypeVar("T")
 
-# Counting this many characters takes about as long as handing the work to a thread (~85 us each,
-# measured): below it the count runs inline, above it in a thread, off the event loop.
+# Counting this many characters takes about as long as handing the work to a thread: below it the
+# count runs inline, above it in a thread, off the event loop.
 INLINE_CHARS = 2000
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -32,23 +33,23 @@ def main() -> None:
     settings = load_settings()
     offline_tokenizer(settings)
     if name == "gateway":
-        from servers.gateway import create_app
+        from servers.gateway import create_app as create_gateway
 
-        app = create_app(settings)
+        app = create_gateway(settings)
     elif name == "supervisor":
-        from servers.supervisor import create_app
+        from servers.supervisor import create_app as create_supervisor
 
-        app = create_app(settings)
+        app = create_supervisor(settings)
     else:
-        from servers.agent import create_app
+        from servers.agent import create_app as create_agent
 
-        app = create_app(name, settings)
+        app = create_agent(name, settings)
     uvicorn.run(
         app, host=settings.bind_host, port=settings.agent_port(name),
         loop="uvloop", http="httptools", log_level="warning", access_log=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,  # longer than our clients keep an idle connection
         # SIGTERM: stop accepting, let in-flight requests and streams finish, then cancel what is left
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
 
 

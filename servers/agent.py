@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, cast
+
 from fastapi import FastAPI
 
 from agents.analyst import Analyst
-from agents.base import Agent
+from agents.base import Agent, LLMClients
 from agents.llm import ProseStream, make_chat_model
 from agents.researcher import Researcher
 from agents.web_search import WebSearch
 from agents.writer import Writer
 from config import Settings
-from orchestration.protocol import AgentName, TaskRequest
+from config.settings import LLMRole
+from orchestration.protocol import AgentName, TaskEvent, TaskRequest
 from servers.base import add_task_route, check_http, create_server, internal_door
+
+AGENTS: dict[AgentName, type[Agent]] = {"researcher": Researcher, "analyst": Analyst, "writer": Writer}
 
 
 def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
-    llm = make_chat_model(settings, name, app.state.http)
-    prose = ProseStream(settings, name, app.state.session)
+    kind = AGENTS[name]
+    llm = None
+    if kind.uses_llm(settings):
+        role = cast(LLMRole, name)  # an agent that uses an LLM has LLM settings of its own
+        llm = LLMClients(role, make_chat_model(settings, role, app.state.http),
+                         ProseStream(settings, role, app.state.session))
     if name == "researcher":
-        return Researcher(settings, llm, prose, WebSearch(settings, app.state.http))
-    if name == "analyst":
-        return Analyst(settings, llm, prose)
-    return Writer(settings, llm, prose)
+        return Researcher(settings, llm, WebSearch(settings, app.state.http))
+    return kind(settings, llm)
 
 
 def create_app(name: AgentName, settings: Settings) -> FastAPI:
-    llm = settings.llm_for(name)
+    checks: dict[str, Callable[[FastAPI], Awaitable[None]]] = {}
+    if AGENTS[name].uses_llm(settings):
+        llm = settings.llm_for(cast(LLMRole, name))
 
-    async def llm_answers(app: FastAPI) -> None:
-        await check_http(app, f"{llm.base_url}/models",
-                         {"authorization": f"Bearer {llm.api_key.get_secret_value()}"})
+        async def llm_answers(app: FastAPI) -> None:
+            await check_http(app, f"{llm.base_url}/models",
+                             {"authorization": f"Bearer {llm.api_key.get_secret_value()}"})
+
+        checks["llm"] = llm_answers
 
     async def start(app: FastAPI) -> None:
         app.state.agent = build_agent(name, settings, app)
@@ -39,13 +51,15 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
     async def stop(app: FastAPI) -> None:
         await app.state.agent.stop()
 
-    def run(app: FastAPI, task: TaskRequest):
-        return app.state.agent.events(task)
+    def run(app: FastAPI, task: TaskRequest) -> AsyncGenerator[TaskEvent, None]:
+        agent: Agent = app.state.agent
+        return agent.events(task)
 
-    def llm_queue(app: FastAPI) -> dict:
-        return {"llm_queue": app.state.agent.gate.report()}
+    def llm_queue(app: FastAPI) -> dict[str, Any]:
+        agent = app.state.agent
+        return {"llm_queue": agent.gate.report()} if agent.uses_llm(settings) else {}
 
-    app = create_server(name, settings, {"llm": llm_answers}, on_start=start, on_stop=stop,
+    app = create_server(name, settings, checks, on_start=start, on_stop=stop,
                         doors=internal_door(settings, name), report_more=llm_queue)
     add_task_route(app, name, run)
     return app

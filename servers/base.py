@@ -7,7 +7,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.middleware import Middleware
 
 from config import Settings
-from orchestration.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
 from orchestration.http import make_http_client, make_session
 from orchestration.protocol import (
     TASKS_PATH,
@@ -29,10 +28,11 @@ from orchestration.protocol import (
     TaskStream,
     within,
 )
+from orchestration.sse import kept_alive
 from servers.access import InternalOnly
 from servers.cancellation import CancelOnDisconnect
+from servers.context import RequestContextMiddleware, configure_logging, conversation_id_var, request_id_var
 from servers.metrics import Metrics
-from servers.sse import kept_alive
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def create_server(
     app.state.settings = settings
 
     @app.get("/health", tags=["ops"])
-    async def health() -> dict:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "process": process, "uptime_seconds": round(time.time() - started_at, 1)}
 
     @app.get("/ready", tags=["ops"])
@@ -122,7 +122,7 @@ async def check_http(app: FastAPI, url: str, headers: dict[str, str] | None = No
         raise RuntimeError(f"{url} answered HTTP {response.status_code}")
 
 
-TaskRunner = Callable[[FastAPI, TaskRequest], AsyncIterator[TaskEvent]]
+TaskRunner = Callable[[FastAPI, TaskRequest], AsyncGenerator[TaskEvent, None]]
 WholeRunner = Callable[[FastAPI, TaskRequest], Awaitable[TaskResult]]
 
 
@@ -133,13 +133,13 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
     deadline passing is a 504."""
 
     @app.post(TASKS_PATH)
-    async def run_task(task: TaskRequest, request: Request):
+    async def run_task(task: TaskRequest, request: Request) -> Response:
         request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
         log.debug("task %s started: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
         started = time.perf_counter()
 
-        def events() -> AsyncIterator[TaskEvent]:
+        def events() -> AsyncGenerator[TaskEvent, None]:
             return within(_timed(run(request.app, task), task, started), task.deadline)
 
         if task.stream:
@@ -161,9 +161,9 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
         return Response(result.model_dump_json(), media_type="application/json")
 
 
-async def _timed(events: AsyncIterator[TaskEvent], task: TaskRequest, started: float) -> AsyncIterator[TaskEvent]:
+async def _timed(events: AsyncGenerator[TaskEvent, None], task: TaskRequest, started: float) -> AsyncGenerator[TaskEvent, None]:
     async for event in events:
-        if event.type is EventType.result:
+        if isinstance(event.data, TaskResult):
             _done(event.data, task, started)
         yield event
 
@@ -174,11 +174,11 @@ def _done(result: TaskResult, task: TaskRequest, started: float) -> TaskResult:
     return result
 
 
-def _sse(events: AsyncIterator[TaskEvent], task: TaskRequest, process: str) -> AsyncIterator[bytes]:
+def _sse(events: AsyncGenerator[TaskEvent, None], task: TaskRequest, process: str) -> AsyncGenerator[bytes, None]:
     """The events as server-sent events, kept alive; an error is reported to the caller as a typed
     event, and logged."""
 
-    async def encoded() -> AsyncIterator[bytes]:
+    async def encoded() -> AsyncGenerator[bytes, None]:
         try:
             async for event in events:
                 yield event.to_sse()

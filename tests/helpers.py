@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import httpx
-
 import uvicorn
 
+from bench.systems import ROOT, Stack, free_ports
 from config.settings import Settings
-from runtime.isolated import ROOT, Stack, stack_ports  # noqa: F401 (the system under test)
 
 
 class ServerThread:
@@ -30,7 +29,7 @@ class ServerThread:
                                                     lifespan="on", timeout_graceful_shutdown=1))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -55,9 +54,7 @@ class ServerThread:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(["port"])["port"]
 
 
 def gateway_settings(stack: Stack, **overrides) -> Settings:
@@ -108,7 +105,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self.wait_ready()
 
     def __exit__(self, *exc) -> None:

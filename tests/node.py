@@ -6,6 +6,7 @@ the machine; Chromium (for the playground) is installed by `make test`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -19,9 +20,11 @@ def installed() -> None:
     assert shutil.which("node") and shutil.which("npm"), "node and npm are expected on this machine"
     stamp = JS / "node_modules" / ".package-lock.json"
     lock = JS / "package-lock.json"
-    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True,
-                       timeout=600)
+    with open(JS / ".installing", "w") as guard:  # two xdist workers may ask at once: one installs
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True,
+                           timeout=600)
 
 
 def run_node_tests(file: str, env: dict[str, str]) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import redis
 
+from bench.systems import free_ports
+
 MASTER_NAME = "chorus"
 DOWN_AFTER_MS = 1000
 
@@ -117,6 +119,7 @@ class SentinelGroup:
                 member.process.wait()
 
 
-def on_loopback(root: Path, base_port: int) -> SentinelGroup:
-    return SentinelGroup(root, Member("master", "127.0.0.1", base_port), Member("replica", "127.0.0.1", base_port + 1),
-                         [Member("sentinel", "127.0.0.1", base_port + 10 + i) for i in range(3)])
+def on_loopback(root: Path) -> SentinelGroup:
+    ports = list(free_ports(["master", "replica", "sentinel-1", "sentinel-2", "sentinel-3"]).values())
+    return SentinelGroup(root, Member("master", "127.0.0.1", ports[0]), Member("replica", "127.0.0.1", ports[1]),
+                         [Member("sentinel", "127.0.0.1", port) for port in ports[2:]])

@@ -8,8 +8,8 @@ import re
 from agents.calculator import format_number
 from agents.everyday.common import add, amounts, cue, money, numbers, percents, two_amounts
 from agents.everyday.money import LOAN
-from agents.word_problems import NUM as NUM_TEXT, Analysis, Text, compiled, shown
-
+from agents.word_problems import NUM as NUM_TEXT
+from agents.word_problems import Analysis, Text, compiled, shown
 
 CHANGE_CUE = cue(r"\b(increase|decrease|growth|grow|grew|gain|rise|rose|fall|fell|drop\w*|change|decline|return|roi)\b")
 PERCENT_ASKED = cue(r"%|\b(percent\w*|per cent|rate|relative|growth|return|roi)\b")
@@ -21,7 +21,7 @@ def change_between_figures(text: Text, out: Analysis) -> bool:
     found = two_amounts(value)
     if not found or not CHANGE_CUE.search(value):
         return False
-    if re.search(r"\bfrom\b[^.?!]*\bto\b", value, re.I) or re.search(r"\b(over|for|in|after)\s+\d", value, re.I):
+    if re.search(r"\bfrom\b[^.?!]*\bto\b", value, re.IGNORECASE) or re.search(r"\b(over|for|in|after)\s+\d", value, re.IGNORECASE):
         return False  # "from a to b" and "over n years" are read by the change and growth readers
     a, b = found
     currency = a.currency or b.currency
@@ -92,7 +92,7 @@ def multiples(text: Text, out: Analysis) -> bool:
     value = text.value
     found = [money(m, value) for m in numbers(value)]
     word = MULTIPLE.search(value)
-    if not word or len(found) != 1 or found[0].percent or re.search(r"\b(how long|when|years? to|time to)\b", value, re.I):
+    if not word or len(found) != 1 or found[0].percent or re.search(r"\b(how long|when|years? to|time to)\b", value, re.IGNORECASE):
         return False  # "how long until it doubles" asks for a time
     amount, factor = found[0], MULTIPLES[word.group(1).lower()]
     done = {0.5: "halved", 2.0: "doubled", 3.0: "tripled", 4.0: "quadrupled"}[factor]  # no figure the user did not write
@@ -117,7 +117,7 @@ def growth_by_roles(text: Text, out: Analysis) -> bool:
     """"A car loses 15% of its value each year. It's worth $20,000 now. What in 3 years?": an amount, a rate
     per period and a number of periods, in any order."""
     value = text.value
-    if re.search(r"\b(simple interest|compounded)\b", value, re.I) or LOAN.search(value):
+    if re.search(r"\b(simple interest|compounded)\b", value, re.IGNORECASE) or LOAN.search(value):
         return False
     per, span = PER_PERIOD.search(value), SPAN_OF.search(value)
     found = [money(m, value) for m in numbers(value)]

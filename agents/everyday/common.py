@@ -10,7 +10,6 @@ from agents.calculator import Computation
 from agents.numbers import Mention, mentions
 from agents.word_problems import Analysis, compiled
 
-
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
@@ -44,7 +43,7 @@ def money(m: Mention, text: str) -> Mention:
     return m
 
 
-def cue(pattern: str) -> re.Pattern:
+def cue(pattern: str) -> re.Pattern[str]:
     return compiled(pattern)
 
 

@@ -7,10 +7,20 @@ import re
 
 from agents import units
 from agents.calculator import format_number
-from agents.everyday.common import _quantities, _same, add, amounts, cue, money, money_value, numbers, percents, two_amounts
+from agents.everyday.common import (
+    _quantities,
+    _same,
+    add,
+    amounts,
+    cue,
+    money,
+    money_value,
+    numbers,
+    percents,
+    two_amounts,
+)
 from agents.numbers import CURRENCY as CURRENCY_SIGNS
 from agents.word_problems import Analysis, Text, compiled, shown
-
 
 PRICE_EACH = cue(r"[$€£]\s?\d[\d,]*(?:\.\d+)?\s*(?:each|apiece|a piece|per (?:item|ticket|person|head|unit|one))\b"
                  r"|\bat\s+[$€£]\s?\d[\d,]*(?:\.\d+)?(?:\s+(?:each|apiece))?")
@@ -34,8 +44,9 @@ def products(text: Text, out: Analysis) -> bool:
     if (by := BY.search(value)) and len(found) == 2:
         ua, ub = units.find_unit(by.group(2)), units.find_unit(by.group(4))
         if ua and ub and ua is ub and ua.dimension == "[length]":
-            a, b = float(by.group(1)), float(by.group(3))
-            add(out, f"{by.group(1)} {by.group(2)} by {by.group(3)} {by.group(4)}", f"{a} * {b}", a * b, [a, b],
+            width, length = float(by.group(1)), float(by.group(3))
+            add(out, f"{by.group(1)} {by.group(2)} by {by.group(3)} {by.group(4)}", f"{width} * {length}",
+                width * length, [width, length],
                 "product", unit=f" square {ua.name}")
             return True
         return False
@@ -44,9 +55,9 @@ def products(text: Text, out: Analysis) -> bool:
         if price is None:
             return False
         count = next(m for m in found if m is not price)
-        after = re.match(rf"\s*({units.UNIT_PATTERN}|kwh|\w+)", value[count.end:], re.I)
+        after = re.match(rf"\s*({units.UNIT_PATTERN}|kwh|\w+)", value[count.end:], re.IGNORECASE)
         factor = _same(after.group(1).lower(), rate.group(2).lower()) if after else None
-        if count.currency or factor is None:
+        if count.currency or factor is None or after is None:
             return False
         add(out, f"{shown(price)} per {rate.group(2)} for {shown(count)} {after.group(1)}",
             f"{price.value} * {count.value} * {factor:g}", price.value * count.value * factor,
@@ -68,7 +79,7 @@ def products(text: Text, out: Analysis) -> bool:
         label = f"{shown(count)} at {shown(price)} each"
         if len(prices) == 2:
             extra = prices[1]
-            if extra.start < fee.start():
+            if fee is None or extra.start < fee.start():
                 return False
             total, expression = total + extra.value, f"{expression} + {extra.value}"
             inputs.append(extra.value)
@@ -76,17 +87,17 @@ def products(text: Text, out: Analysis) -> bool:
         add(out, label, expression, total, inputs, "product", price.currency)
         return True
     of = OF_COUNT.search(value)
-    holds = re.search(r"\b(holds?|contains?|has|have|fits?|carries|in each|per\b(?!\s+\d))", value, re.I)
-    if len(found) == 2 and not prices and holds and re.search(r"\bhow many\b", value, re.I) and not of:
+    holds = re.search(r"\b(holds?|contains?|has|have|fits?|carries|in each|per\b(?!\s+\d))", value, re.IGNORECASE)
+    if len(found) == 2 and not prices and holds and re.search(r"\bhow many\b", value, re.IGNORECASE) and not of:
         a, b = found  # "A box holds 24 pencils. How many pencils are in 15 boxes?"
         add(out, f"{shown(a)} {holds.group(1)} each, times {shown(b)}", f"{a.value} * {b.value}", a.value * b.value,
             [a.value, b.value], "product")
         return True
-    if of and len(found) == 2 and not prices and re.search(r"\bhow many\b", value, re.I):
-        a, b = float(of.group(1)), float(of.group(2))
-        add(out, of.group(0).strip(), f"{a} * {b}", a * b, [a, b], "product")
+    if of and len(found) == 2 and not prices and re.search(r"\bhow many\b", value, re.IGNORECASE):
+        groups, each = float(of.group(1)), float(of.group(2))
+        add(out, of.group(0).strip(), f"{groups} * {each}", groups * each, [groups, each], "product")
         return True
-    joint = re.search(r"\b\w+-(days|hours|weeks|months)\b", value, re.I)
+    joint = re.search(r"\b\w+-(days|hours|weeks|months)\b", value, re.IGNORECASE)
     if joint and len(found) == 2 and not prices:
         a, b = found
         add(out, f"{shown(a)} times {shown(b)} ({joint.group(0)})", f"{a.value} * {b.value}", a.value * b.value,

@@ -11,7 +11,6 @@ from agents.everyday.common import SCALE_OF_ASK, _quantities, _same, add, cue, m
 from agents.numbers import Mention
 from agents.word_problems import Analysis, Text, _convert, compiled, shown
 
-
 PER_ASK = compiled(rf"(?:how many\s+)?({units.UNIT_PATTERN}|kwh|\w+)\s+(?:per|a|an|each|every|/)\s+(?:(\d+)\s+)?"
                    rf"({units.UNIT_PATTERN}|\w+)")
 PRICE_ASK = cue(r"\b(price|cost|costs|what|how much)\b[^.?!]*?\b(?:per|a|an|each|/)\s+(?:(\d+)\s+)?(\w+)")
@@ -25,10 +24,10 @@ def unit_rates(text: Text, out: Analysis) -> bool:
     value = text.value
     quantities = _quantities(value)
     found = [money(m, value) for m in numbers(value)]
-    scale = {match.end(1) for match in SCALE_OF_ASK.finditer(value)}
-    found = [m for m in found if m.end not in scale]
+    scaled = {match.end(1) for match in SCALE_OF_ASK.finditer(value)}
+    found = [m for m in found if m.end not in scaled]
     prices = [m for m in found if m.currency]
-    pack = re.search(r"(\d+)[\s-]*pack\b|\bpack of (\d+)\b", value, re.I)
+    pack = re.search(r"(\d+)[\s-]*pack\b|\bpack of (\d+)\b", value, re.IGNORECASE)
     if pack:
         count = next(m for m in found if m.end in (pack.end(1), pack.end(2)))
         quantities.append((count, "item"))
@@ -58,8 +57,7 @@ def unit_rates(text: Text, out: Analysis) -> bool:
         return False
     (qa, ua), (qb, ub) = quantities
     if SPEED_ASK.search(value):
-        distance, time = ((qa, ua), (qb, ub)) if units.find_unit(ub) and units.find_unit(ub).dimension == "[time]" \
-            else ((qb, ub), (qa, ua))
+        distance, time = ((qa, ua), (qb, ub)) if units.dimension_of(ub) == "[time]" else ((qb, ub), (qa, ua))
         hours = _same(time[1], "hour")
         dist_unit = units.find_unit(distance[1])
         if hours is None or not dist_unit or dist_unit.dimension != "[length]":
@@ -72,17 +70,16 @@ def unit_rates(text: Text, out: Analysis) -> bool:
             per_hour, [distance[0].value, time[0].value], "unit_rate", unit=f" {shown_unit}")
         return True
     ask = PER_ASK.search(value[max(qa.end, qb.end):])
-    daily = re.search(r"\b(daily|weekly|monthly|hourly|yearly)\b", value, re.I)
+    daily = re.search(r"\b(daily|weekly|monthly|hourly|yearly)\b", value, re.IGNORECASE)
     if ask:
         top, scale, bottom = ask.group(1).lower(), float(ask.group(2) or 1), ask.group(3).lower()
         top = "minutes" if top == "pace" else top  # a runner's pace: minutes per km or mile
-    elif re.search(r"\bmpg\b", value, re.I):
+    elif re.search(r"\bmpg\b", value, re.IGNORECASE):
         top, scale, bottom = "miles", 1.0, "gallon"
-    elif re.search(r"\bpace\b", value, re.I):
+    elif re.search(r"\bpace\b", value, re.IGNORECASE):
         return False
     elif daily:
-        top, scale, bottom = (ua if not units.find_unit(ua) or units.find_unit(ua).dimension != "[time]" else ub), \
-            1.0, DAILY[daily.group(1).lower()]
+        top, scale, bottom = (ua if units.dimension_of(ua) != "[time]" else ub), 1.0, DAILY[daily.group(1).lower()]
     else:
         return False
     for (qt, ut), (qd, ud) in (((qa, ua), (qb, ub)), ((qb, ub), (qa, ua))):
@@ -123,7 +120,7 @@ def _compound_measure(value: str, quantities: list[tuple[Mention, str]], target:
     """"2 hours 30 minutes in minutes", "5 ft 10 in to cm": one measure written in two units, converted."""
     (a, ua), (b, ub) = quantities
     big, small, goal = units.find_unit(ua), units.find_unit(ub), units.find_unit(target)
-    joined = re.fullmatch(r"\s*[a-z]*\s*(?:,|and)?\s*", value[a.end:b.start], re.I)
+    joined = re.fullmatch(r"\s*[a-z]*\s*(?:,|and)?\s*", value[a.end:b.start], re.IGNORECASE)
     if not (big and small and goal and joined) or not big.dimension == small.dimension == goal.dimension \
             or big.factor <= small.factor:
         return False
@@ -139,7 +136,7 @@ PER_100 = compiled(r"(\d+(?:\.\d+)?)\s*(?:l/100\s?km|litres per 100\s?km|liters 
 MPG_ASKED = cue(r"\b(mpg|miles per gallon|miles to the gallon)\s*[?.!]*\s*(?:is (?:that|it))?\s*[?.!]*\s*$|\bin mpg\b|how many miles per gallon")
 PER_100_ASKED = cue(r"\b(?:l|litres|liters)\s*(?:/|per)\s*100\s?km\b")
 HUNDRED_KM = compiled(r"(?:/|per)\s*100\s?km\b")
-GALLON_MILES_PER_100_KM = 100 * units.find_unit("gallon").factor * 1000 / (units.find_unit("mile").factor / 1000)
+GALLON_MILES_PER_100_KM = 100 * units.unit("gallon").factor * 1000 / (units.unit("mile").factor / 1000)
 
 
 def fuel_economy(text: Text, out: Analysis) -> bool:
@@ -173,17 +170,18 @@ def travel(text: Text, out: Analysis) -> bool:
     quantities, found = _quantities(value), numbers(value)
     if len(quantities) != 2 or len(found) != 2:
         return False
-    speed = next(((m, u) for m, u in quantities if units.find_unit(u) and
-                  units.find_unit(u).dimension == "[length] / [time]"), None)
+    speed = next(((m, u) for m, u in quantities if units.dimension_of(u) == "[length] / [time]"), None)
     other = next(((m, u) for m, u in quantities if speed is None or m is not speed[0]), None)
-    if speed is None or other is None or not units.find_unit(other[1]):
+    if speed is None or other is None:
         return False
     (v, vu), (q, qu) = speed, other
     v_unit, q_unit = units.find_unit(vu), units.find_unit(qu)
+    if v_unit is None or q_unit is None:
+        return False
     if q_unit.dimension == "[time]" and TRAVEL_FAR.search(value):
         per_hour = v_unit.factor * 3600  # metres an hour
         distance_unit = "miles" if v_unit.name == "mph" else "kilometres"
-        to_unit = units.find_unit(distance_unit).factor
+        to_unit = units.unit(distance_unit).factor
         hours = q.value * q_unit.factor / 3600
         add(out, f"{format_number(hours)} hours at {format_number(v.value)} {vu}",
             f"{v.value} * {q.value} * {q_unit.factor / 3600:g}", v.value * per_hour / 3600 * q.value * q_unit.factor
@@ -213,7 +211,7 @@ def time_to_finish(text: Text, out: Analysis) -> bool:
     given = next((u for m, u in _quantities(value) if amount and m.end == amount.end), None)
     rate_unit, amount_unit = units.find_unit(rate.group(2)), units.find_unit(given or "")
     time_unit = units.find_unit(rate.group(3))
-    if re.fullmatch(r"[kmgtp]b", rate.group(2), re.I) and rate.group(2)[-1] == "b":
+    if re.fullmatch(r"[kmgtp]b", rate.group(2), re.IGNORECASE) and rate.group(2)[-1] == "b":
         return False  # "50 Mb per second" may be megabits: eight times fewer bytes than MB
     if not (per and amount and rate_unit and amount_unit and time_unit and per.value) or \
             rate_unit.dimension != amount_unit.dimension or rate_unit.dimension in ("[length]", "[time]"):

@@ -9,7 +9,6 @@ from agents.calculator import format_number
 from agents.everyday.common import add, amounts, cue, money, numbers, percents
 from agents.word_problems import Analysis, Text, compiled, shown
 
-
 # --- tips, and bills split with or without one ------------------------------------------------------
 TIP = cue(r"\b(tip|tips|tipping|gratuity|service charge)\b")
 TIP_INCLUDED = r"\b(?:includ\w*|incl|with|after)\s+(?:the\s+|a\s+)?(?:tip|gratuity|service)"
@@ -37,7 +36,7 @@ def tips_and_splits(text: Text, out: Analysis) -> bool:
     rest = [money(m, value) for m in found if m is not people]
     pcts, bills = percents(rest), amounts(rest)
     tipped = TIP.search(value)
-    if tipped and not pcts and re.search(TIP_INCLUDED, value, re.I):
+    if tipped and not pcts and re.search(TIP_INCLUDED, value, re.IGNORECASE):
         tipped = None  # "$312 including tip": the tip is in the bill already
     if len(bills) != 1 or len(pcts) > 1 or (tipped and len(pcts) != 1) or (not tipped and pcts):
         return False
@@ -83,7 +82,7 @@ def reverse_percentages(text: Text, out: Analysis) -> bool:
     if len(pcts) != 1 or len(rest) != 1 or not BEFORE.search(value):
         return False
     pct, now = pcts[0], rest[0]
-    if re.search(r"\bthan\s+(?:the\s+)?[$€£]?\s?\d", value, re.I):
+    if re.search(r"\bthan\s+(?:the\s+)?[$€£]?\s?\d", value, re.IGNORECASE):
         return False  # "15% more than $300" is forward
     up, down = bool(UP.search(value)), bool(DOWN.search(value))
     if up == down or (not up and pct.value >= 100):
@@ -117,7 +116,9 @@ def rate_applied(text: Text, out: Analysis) -> bool:
         return False
     base, pct = rest[0], pcts[0]
     share = base.value * pct.value / 100
-    name = (up or down).group(1) or "discount"
+    matched = up or down
+    assert matched is not None  # exactly one of them matched: checked above
+    name = matched.group(1) or "discount"
     if RATE_AMOUNT_ASKED.search(value):
         add(out, f"{shown(pct)} {name.lower()} on {shown(base)}", f"{base.value} * {pct.value} / 100", share,
             [base.value, pct.value], "discount" if down else "tax", base.currency)
@@ -209,11 +210,11 @@ def pay(text: Text, out: Analysis) -> bool:
     amount = found[0]
     said = [(match.start(), name) for name, pattern in PERIOD_OF.items() for match in pattern.finditer(value)]
     said.sort()
-    if not said and re.search(r"\bsalary\b", value, re.I):
+    if not said and re.search(r"\bsalary\b", value, re.IGNORECASE):
         said = [(amount.start, "year")]
     source = next((name for at, name in said if at >= amount.end and ADJACENT.fullmatch(value[amount.end:at])), None) \
         or next((name for at, name in said if at < amount.start and amount.start - at < 25), None)  # "hourly rate is $42"
-    if source is None and (re.search(r"\bannual\b", value[:amount.start], re.I) or re.search(r"\bsalary\b", value, re.I)):
+    if source is None and (re.search(r"\bannual\b", value[:amount.start], re.IGNORECASE) or re.search(r"\bsalary\b", value, re.IGNORECASE)):
         source = "year"
     targets = list(dict.fromkeys(name for at, name in said if name != source))  # "Per month, how much is $39k a year?"
     if not source or len(targets) != 1 or not amount.currency:

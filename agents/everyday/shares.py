@@ -10,7 +10,6 @@ from agents.everyday.common import _quantities, _same, add, amounts, cue, money,
 from agents.everyday.money import DOWN, UP
 from agents.word_problems import Analysis, Text, compiled, shown
 
-
 # --- shares, margins, markups, churn and savings rates ---------------------------------------------
 SHARE_ASK = cue(r"\b(percent\w*|%|share|proportion|rate|margin|markup|mark-up|fraction|portion|churn)\b")
 MARGIN = cue(r"\bmargin\b")
@@ -37,8 +36,9 @@ def shares(text: Text, out: Analysis) -> bool:
         if factor is None:
             return False
         fa = factor
-    elif re.search(r"\b(every|each|per|an?)\s+(hour|minute|day|week|month|year)\b", value, re.I) and a.end in quantities:
-        unit = re.search(r"\b(?:every|each|per|an?)\s+(hour|minute|day|week|month|year)\b", value, re.I).group(1)
+    elif (per_period := re.search(r"\b(every|each|per|an?)\s+(hour|minute|day|week|month|year)\b", value, re.IGNORECASE)) \
+            and a.end in quantities:
+        unit = per_period.group(2)
         factor = _same(quantities[a.end], unit)
         if factor is None:
             return False
@@ -93,7 +93,7 @@ def chained_percentages(text: Text, out: Analysis) -> bool:
         window = after.group(0) if after else value[start:pct.start]
         up, down = bool(UP.search(window)), bool(DOWN.search(window))
         if up == down:
-            if re.search(r"\b(another|further|again|and|then)\b", window, re.I) and previous_up is not None:
+            if re.search(r"\b(another|further|again|and|then)\b", window, re.IGNORECASE) and previous_up is not None:
                 up = previous_up
             else:
                 return False

@@ -8,6 +8,8 @@ with tiktoken, as `usage` counts them, and the cut sets finish_reason to "length
 
 from __future__ import annotations
 
+from typing import Literal
+
 from orchestration.tokens import encoding_for
 
 EXACT_WITHIN = 16  # per-piece counts can only overestimate merges; count exactly near the cap
@@ -21,7 +23,7 @@ class AnswerCap:
         self.text = ""  # what has gone out
         self.held = ""  # may be the start of a stop sequence
         self.estimate = 0
-        self.finish_reason: str | None = None  # "stop" or "length" once the answer is cut
+        self.finish_reason: Literal["stop", "length"] | None = None  # once the answer is cut
 
     def feed(self, delta: str) -> str:
         if self.finish_reason:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,12 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from config import Settings
-from orchestration import redis_client
-from orchestration.context import request_id_var
-from orchestration.conversations import ConversationStore, NotOwned, StoreUnavailable
 from orchestration.protocol import TaskClient
 from servers.access import OPEN_PATHS
 from servers.base import check_http, create_server
+from servers.context import request_id_var
+from servers.gateway import redis_client
+from servers.gateway.conversations import ConversationStore, NotOwned, StoreUnavailable
 from servers.gateway.errors import APIError, BadRequest, NotFound, ServiceUnavailable, render
 from servers.gateway.guard import Guard, key_digests
 from servers.gateway.limits import Limiter, RateLimits
@@ -90,7 +91,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
         # of a union's alternatives, the error that went deepest says what is wrong
-        first = max(error.errors(), key=lambda e: len(e.get("loc", ())), default={})
+        first: dict[str, Any] = max(error.errors(), key=lambda e: len(e.get("loc", ())), default={})
         # union branches appear in the location by type ("str", "list[...]"): not part of the path
         loc = [str(p) for p in first.get("loc", [])[1:] if not _branch(p)]  # [0] is where: body, query, path
         param = ".".join(loc) or None

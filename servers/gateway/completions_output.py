@@ -42,7 +42,7 @@ class CompletionsOutput:
 
     def _text(self, index: int, output: str) -> str:
         """Legacy completions with echo start with their prompt."""
-        if not self.chat and getattr(self.body, "echo", False):
+        if isinstance(self.body, wire.CompletionRequest) and self.body.echo:
             return self.body.prompt_for_choice(index, self.body.n or 1) + output
         return output
 
@@ -73,8 +73,8 @@ class CompletionsOutput:
     def headers(self) -> dict[str, str]:
         return {}
 
-    def _chunk(self, delta: dict | None, finish_reason: str | None = None, index: int = 0,
-               logprobs: dict | None = None, **extra) -> bytes:
+    def _chunk(self, delta: dict[str, Any] | None, finish_reason: str | None = None, index: int = 0,
+               logprobs: dict[str, Any] | None = None, **extra: Any) -> bytes:
         if self.chat:
             choice = {"index": index, "delta": delta or {}, "logprobs": logprobs, "finish_reason": finish_reason}
         else:
@@ -90,7 +90,7 @@ class CompletionsOutput:
         conversation_id = self.exchange.conversation_id
         first = {"role": "assistant", "content": ""} if self.chat else {"content": ""}
         chunks = [self._chunk(first, conversation_id=conversation_id, metadata={"conversation_id": conversation_id})]
-        if not self.chat and getattr(self.body, "echo", False):
+        if isinstance(self.body, wire.CompletionRequest) and self.body.echo:
             per_prompt = self.body.n or 1
             chunks += [self._chunk({"content": self.body.prompt_for_choice(index, per_prompt)}, index=index)
                        for index in range(per_prompt * len(self.body.prompts))]
@@ -126,7 +126,7 @@ class CompletionsOutput:
             if exchange.progress else {}
         chunks.append(self._chunk(
             {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=exchange.conversation_id,
-            metadata=metadata, agent_trace=wire.agent_trace_block(result), **wire.findings_blocks(result), **done,
+            metadata=metadata, agent_trace=wire.agent_trace_block(result), **{**wire.findings_blocks(result), **done},
         ))
         if usage is not None:
             chunks.append(wire.sse({"id": self.id, "object": self.chunk_kind,

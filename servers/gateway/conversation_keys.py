@@ -20,8 +20,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.conversations import ConversationStore
 from orchestration.protocol import Message
+from servers.gateway.conversations import ConversationStore
 from servers.gateway.turns import dialogue_of
 
 OPEN_WEBUI_CHAT = "x-openwebui-chat-id"

@@ -4,38 +4,39 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from functools import partial
 from typing import Any, Protocol
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from config import Settings
-from orchestration.context import conversation_id_var, request_id_var
+from orchestration.metrics import TOKENS
 from orchestration.protocol import (
     AgentCallError,
     Choice,
     EventType,
     Message,
+    Step,
+    TaskClient,
     TaskEvent,
     TaskRequest,
-    TaskClient,
     TaskResult,
     TaskStream,
+    Token,
     within,
 )
-from orchestration.metrics import TOKENS
+from orchestration.sse import kept_alive
 from orchestration.tokens import count_message_tokens, count_tokens, counting
-from servers.gateway import choices, wire
+from servers.context import conversation_id_var, request_id_var
+from servers.gateway import choices, progress, wire
 from servers.gateway.choices import Lanes
-from servers.gateway.fan_out import fan_out
-from servers.gateway.errors import APIError, team_failure
-from servers.gateway.limits import check_sizes
-from servers.gateway import progress
 from servers.gateway.conversation_keys import ConversationKey, next_fingerprint
+from servers.gateway.errors import APIError, team_failure
+from servers.gateway.fan_out import fan_out
+from servers.gateway.limits import check_sizes
 from servers.gateway.turns import Turn, prepare_turn
-from servers.sse import kept_alive
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Exchange:
     def seconds(self) -> float:
         return time.perf_counter() - self.started
 
-    async def respond(self, prompts: list[list[Message]]):
+    async def respond(self, prompts: list[list[Message]]) -> Response:
         """Answer the request; each prompt is a run of the team (chat sends one)."""
         check_sizes(self.settings, prompts, self.max_tokens, self.body.n)
         url = self.app.state.models.url_for(self.body.model)
@@ -163,7 +164,7 @@ class Exchange:
         shaping = choices.Request(chat=chat, stop=stop, max_tokens=self.max_tokens, model=body.model,
                                   logprobs=body.logprobs is not None and body.logprobs is not False,
                                   top_logprobs=body.top_logprob_count or 0)
-        if chat:
+        if isinstance(body, wire.ChatCompletionRequest):
             fmt = body.response_format
             choice = body.tool_choice_value()
             shaping.wants_json = bool(fmt and fmt.wants_json)
@@ -174,7 +175,7 @@ class Exchange:
             shaping.legacy_functions = body.legacy_functions
         return shaping
 
-    def _structure(self) -> dict:
+    def _structure(self) -> dict[str, Any]:
         """The client's functions and output format, for the final voice."""
         body = self.body
         if not isinstance(body, wire.ChatCompletionRequest):
@@ -184,7 +185,7 @@ class Exchange:
                 "response_format": body.response_format.as_dict() if body.response_format else None}
 
     async def _until_planned(
-        self, events: AsyncIterator[TaskEvent], direct: str | None
+        self, events: AsyncGenerator[TaskEvent, None], direct: str | None
     ) -> tuple[list[TaskEvent], list[str]]:
         """Read up to the supervisor's plan (a few ms in): the events so far, and the team it chose."""
         opening: list[TaskEvent] = []
@@ -194,7 +195,7 @@ class Exchange:
                 opening.append(event)
                 if direct:
                     return opening, [direct]
-                if event.type is EventType.step_finished and event.data.name == "plan":
+                if isinstance(event.data, Step) and event.data.name == "plan":
                     return opening, event.data.agents
                 if event.type in (EventType.token, EventType.result, EventType.error):
                     return opening, []
@@ -203,7 +204,7 @@ class Exchange:
             failure = error if isinstance(error, AgentCallError) else AgentCallError("the team's events ended")
             raise team_failure(failure) from error
 
-    async def _collect(self, events: AsyncIterator[TaskEvent]) -> TaskResult:
+    async def _collect(self, events: AsyncGenerator[TaskEvent, None]) -> TaskResult:
         stream = TaskStream(events)
         try:
             return await stream.drain()
@@ -239,7 +240,7 @@ class Exchange:
         await self.app.state.rate_limits.charge(self.request.state.owner, self.prompt_tokens + completion)
         return wire.usage_block(self.prompt_tokens, completion)
 
-    async def _stream(self, events: AsyncIterator[TaskEvent], turn: Turn):
+    async def _stream(self, events: AsyncGenerator[TaskEvent, None], turn: Turn) -> AsyncGenerator[bytes, None]:
         output, lanes = self.output, self.lanes
         for chunk in output.opening():
             yield chunk
@@ -250,13 +251,14 @@ class Exchange:
                     for chunk in output.progress(line):
                         yield chunk
                 # JSON is checked whole before any of it goes out: a client never gets invalid JSON
-                if event.type is EventType.token and event.data.delta and lanes.capped():
+                if isinstance(event.data, Token) and event.data.delta and lanes.capped():
                     data = event.data
                     text, logprobs = lanes[data.index].feed(data.delta, data.logprobs)
                     if text:
                         for chunk in output.text(data.index, text, logprobs):
                             yield chunk
             result = stream.result
+            assert result is not None  # TaskStream ends at the result, or raises
             answers = result.all_choices()
             for answer in answers:
                 tail = lanes.settle(answer, streamed=True)
@@ -283,12 +285,12 @@ class Exchange:
             yield chunk
 
 
-async def _whole(tasks: TaskClient, url: str, task: TaskRequest) -> AsyncIterator[TaskEvent]:
+async def _whole(tasks: TaskClient, url: str, task: TaskRequest) -> AsyncGenerator[TaskEvent, None]:
     """A task run to its end in one request: its result, as the only event."""
     yield TaskEvent(type=EventType.result, data=await tasks.run(url, task))
 
 
-async def _replay(opening: list[TaskEvent], rest: AsyncIterator[TaskEvent]) -> AsyncIterator[TaskEvent]:
+async def _replay(opening: list[TaskEvent], rest: AsyncGenerator[TaskEvent, None]) -> AsyncGenerator[TaskEvent, None]:
     """The events already read, then the rest; closing it closes the upstream call."""
     try:
         for event in opening:

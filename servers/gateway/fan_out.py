@@ -3,10 +3,10 @@ stream of events whose choices are numbered prompt by prompt, as OpenAI numbers 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
-from orchestration.protocol import Choice, EventType, TaskEvent, TaskResult, TaskStream
+from orchestration.merged import merged
+from orchestration.protocol import Choice, EventType, TaskEvent, TaskResult, TaskStream, Token
 
 
 def renumbered(result: TaskResult, offset: int) -> list[Choice]:
@@ -25,43 +25,30 @@ def merged_result(results: list[TaskResult], per_prompt: int) -> TaskResult:
     })
 
 
-async def fan_out(streams: list[AsyncIterator[TaskEvent]], per_prompt: int) -> AsyncIterator[TaskEvent]:
+async def fan_out(streams: list[AsyncGenerator[TaskEvent, None]], per_prompt: int) -> AsyncGenerator[TaskEvent, None]:
     """The runs' events as they come; tokens renumbered; one merged result at the end."""
     if len(streams) == 1:
         async for event in streams[0]:
             yield event
         return
-    queue: asyncio.Queue[tuple[int, TaskEvent | BaseException | None]] = asyncio.Queue()
-
-    async def pump(k: int, events: AsyncIterator[TaskEvent]) -> None:
-        stream = TaskStream(events)
-        try:
-            async for event in stream:
-                await queue.put((k, event))
-            await queue.put((k, TaskEvent(type=EventType.result, data=stream.result)))
-        except Exception as error:  # the reader turns it back into the same failure
-            await queue.put((k, error))
-        finally:
-            await stream.aclose()
-
-    pumps = [asyncio.create_task(pump(k, events)) for k, events in enumerate(streams)]
     results: dict[int, TaskResult] = {}
+    async for k, event in merged([_until_result(events) for events in streams], buffer=len(streams)):
+        if isinstance(event.data, TaskResult):
+            results[k] = event.data
+        elif isinstance(event.data, Token):
+            data = event.data
+            yield TaskEvent(type=EventType.token, data=data.model_copy(update={"index": data.index + k * per_prompt}))
+        else:
+            yield event
+    yield TaskEvent(type=EventType.result, data=merged_result([results[k] for k in range(len(streams))], per_prompt))
+
+
+async def _until_result(events: AsyncGenerator[TaskEvent, None]) -> AsyncGenerator[TaskEvent, None]:
+    """A run's events up to its result, which comes last; an error event is raised (TaskStream)."""
+    stream = TaskStream(events)
     try:
-        while len(results) < len(streams):
-            k, item = await queue.get()
-            if isinstance(item, BaseException):
-                raise item
-            if item.type is EventType.result:
-                results[k] = item.data
-            elif item.type is EventType.token:
-                data = item.data
-                yield TaskEvent(type=EventType.token,
-                                data=data.model_copy(update={"index": data.index + k * per_prompt}))
-            else:
-                yield item
-        merged = merged_result([results[k] for k in range(len(streams))], per_prompt)
-        yield TaskEvent(type=EventType.result, data=merged)
+        async for event in stream:
+            yield event
+        yield TaskEvent(type=EventType.result, data=stream.result)
     finally:
-        for task in pumps:
-            task.cancel()
-        await asyncio.gather(*pumps, return_exceptions=True)
+        await stream.aclose()

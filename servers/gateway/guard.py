@@ -15,9 +15,9 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchestration.conversations import SHARED_OWNER
 from servers.access import OPEN_PATHS, bearer
 from servers.access import refuse as refuse_with
+from servers.gateway.conversations import SHARED_OWNER
 from servers.gateway.errors import APIError, PayloadTooLarge, Unauthorized
 
 HASH_PREFIX = "sha256:"

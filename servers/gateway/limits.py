@@ -18,9 +18,9 @@ import redis.asyncio as redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
-from orchestration.conversations import REDIS_FAILURES, SHARED_OWNER
 from orchestration.metrics import RATE_LIMITED
 from orchestration.protocol import Message as ChatMessage
+from servers.gateway.conversations import REDIS_FAILURES, SHARED_OWNER
 from servers.gateway.errors import BadRequest, RateLimited, ServiceUnavailable
 from servers.gateway.guard import refuse
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any, cast
 
 from config import Settings
+from config.settings import LLMRole
 from orchestration.protocol import AGENT_NAMES
 from servers.gateway.errors import BadRequest, NotFound
 
@@ -45,13 +47,13 @@ class Models:
             voice = "writer"
         if voice == "analyst":
             reason = "the analyst computes its answers with no LLM"
-        elif not self.settings.llm_for(voice).logprobs:
+        elif not self.settings.llm_for(cast(LLMRole, voice)).logprobs:
             reason = f"the {voice}'s LLM endpoint does not provide them ({voice.upper()}_LLM_LOGPROBS)"
         else:
             return
         raise BadRequest(f"logprobs are not available from '{model}': {reason}.", param="logprobs",
                          code="logprobs_unsupported")
 
-    def card(self, model: str) -> dict:
+    def card(self, model: str) -> dict[str, Any]:
         self.url_for(model)
         return {"id": model, "object": "model", "created": CREATED, "owned_by": "chorus"}

@@ -7,19 +7,16 @@ carries them as `message.reasoning_content`. Plain OpenAI clients ignore the fie
 
 from __future__ import annotations
 
-from typing import Literal
+from orchestration.protocol import Step, StepStarted, TaskEvent, TaskResult
 
-from orchestration.protocol import EventType, Step, StepStarted, TaskEvent, TaskResult
-
-Progress = Literal["reasoning", "none"]
 WORKERS = {"researcher": "Researcher", "analyst": "Analyst"}
 
 
 def line_of(event: TaskEvent) -> str | None:
     """The line an event of the team's adds to its progress, if any."""
-    if event.type is EventType.step_finished:
+    if isinstance(event.data, Step):
         return _finished(event.data)
-    if event.type is EventType.step_started:
+    if isinstance(event.data, StepStarted):
         return _started(event.data)
     return None
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-from orchestration.conversations import REDIS_FAILURES, ConversationStore, unavailable
+from servers.gateway.conversations import REDIS_FAILURES, ConversationStore, unavailable
 from servers.gateway.errors import BadRequest
 from servers.gateway.responses_wire import FunctionCallItem, InputItem, ItemReference, MessageItem, ResolvedItem
 

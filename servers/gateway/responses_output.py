@@ -114,7 +114,7 @@ class ResponsesOutput:
         block = self.exchange.lanes.logprobs_block(items)
         return block["content"] if block else []
 
-    async def _finish(self, result: TaskResult, answers: list[Choice], usage: dict[str, int]) -> dict[str, Any]:
+    async def _finish(self, result: TaskResult, answers: list[Choice], usage: dict[str, int] | None) -> dict[str, Any]:
         answer = answers[0]  # the Responses API has one answer
         response = self.snapshot(self._status(answer), self._output(answer, result), usage, result)
         if self.keeps_turn:

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from config import Settings
-from orchestration.conversations import as_jsonable
 from orchestration.protocol import Message
 from servers.gateway import wire
 from servers.gateway.completions_output import CompletionsOutput
+from servers.gateway.conversation_keys import ConversationKey, conversation_key, named_conversation, new_conversation_id
+from servers.gateway.conversations import as_jsonable
 from servers.gateway.embeddings import forward_embeddings
 from servers.gateway.errors import NotFound
 from servers.gateway.exchange import Exchange
@@ -20,7 +21,6 @@ from servers.gateway.openai_params import refuse_unknown
 from servers.gateway.response_store import ResponseStore
 from servers.gateway.responses_output import ResponsesOutput
 from servers.gateway.responses_wire import ResponsesRequest
-from servers.gateway.conversation_keys import ConversationKey, conversation_key, named_conversation, new_conversation_id
 
 
 def _deleted(found: bool, object_id: str, kind: str, missing: str) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from orchestration.conversations import Revision, reconcile
 from orchestration.protocol import Message
 from orchestration.tokens import count_tokens
+from servers.gateway.conversations import Revision, reconcile
 
 SYSTEM_ROLES = ("system", "developer")
 

@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 import jsonschema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from servers.gateway.errors import BadRequest
+from config.settings import ProgressMode
 from orchestration.protocol import AgentRun, GenerationParams, Message, TaskResult, ToolCall, pieces
+from orchestration.sse import frame
+from servers.gateway.errors import BadRequest
 
 
 class ContentPart(BaseModel):
@@ -152,11 +154,11 @@ class SamplingFields(BaseModel):
     # stores metadata, and Chorus records it as sent. Only a string conversation_id names one.
     metadata: dict[str, Any] | None = None
     conversation_id: str | None = Field(None, min_length=1, max_length=200)
-    chorus_progress: Literal["reasoning", "none"] | None = None  # CHORUS_PROGRESS, for this request
+    chorus_progress: ProgressMode | None = None  # CHORUS_PROGRESS, for this request
 
     @field_validator("stop")
     @classmethod
-    def _at_most_four(cls, value):
+    def _at_most_four(cls, value: str | list[str] | None) -> str | list[str] | None:
         if isinstance(value, list) and len(value) > 4:
             raise ValueError("at most 4 stop sequences")
         return value
@@ -187,7 +189,7 @@ class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(min_length=1)
     # Vapi's custom LLM adds these objects; `call.id` keys the conversation, and all are recorded
     call: dict[str, Any] | None = None
-    phoneNumber: dict[str, Any] | None = None  # noqa: N815 (Vapi's name)
+    phoneNumber: dict[str, Any] | None = None
     customer: dict[str, Any] | None = None
     max_completion_tokens: int | None = Field(None, ge=0)
     top_logprobs: int | None = Field(None, ge=0, le=20)
@@ -358,7 +360,7 @@ def json_problem(text: str, schema: dict[str, Any]) -> str | None:
     try:
         jsonschema.validate(value, schema)
     except jsonschema.ValidationError as error:
-        return error.message[:200]
+        return str(error.message)[:200]
     return None
 
 
@@ -376,8 +378,7 @@ def legacy_logprobs(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 def sse(payload: dict[str, Any], event: str | None = None) -> bytes:
     """One server-sent event; the Responses API names each event, chat completions do not."""
-    named = f"event: {event}\n".encode() if event else b""
-    return named + b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+    return frame(json.dumps(payload, separators=(",", ":")).encode(), event)
 
 
-DONE = b"data: [DONE]\n\n"
+DONE = frame(b"[DONE]")

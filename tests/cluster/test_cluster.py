@@ -13,6 +13,7 @@ concurrent conversations. Run by `make test-cluster` (and `make test`), as root.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -28,9 +29,9 @@ import httpx
 import pytest
 import redis
 
-from tests.sentinel_group import Member, SentinelGroup
 from tests.cluster.hosts import Hosts, left_behind
 from tests.helpers import ROOT, ServerProcess, start_of_a_window
+from tests.sentinel_group import Member, SentinelGroup
 
 TIERS = {"gateway": 8000, "supervisor": 8001, "researcher": 8002, "analyst": 8003, "writer": 8004}
 REPLICAS = ["h1", "h2"]
@@ -108,7 +109,7 @@ async def one_turn(http: aiohttp.ClientSession, url: str, conversation: Conversa
                             parts.append((choice.get("delta") or {}).get("content") or "")
                 if not finished and not turn.error:
                     turn.error = "stream cut before [DONE]"
-    except asyncio.TimeoutError:
+    except TimeoutError:
         turn.error = "HANG"
     except aiohttp.ClientError as error:  # the connection died with the replica: an error, at once
         turn.error = f"connection: {type(error).__name__}"
@@ -193,7 +194,7 @@ def test_the_cluster_survives_a_replica_of_each_tier_and_the_redis_master(cluste
                                     json={**asked, "messages": [{"role": "user", "content": "Hi."}]})
                 seen.append((answer.status_code, int(answer.headers.get("x-ratelimit-remaining-requests", -1))))
             left = [remaining for status, remaining in seen if status == 200]
-            if all(a > b for a, b in zip(left, left[1:])):
+            if all(a > b for a, b in itertools.pairwise(left)):
                 break
         assert left == list(range(left[0], -1, -1)) and seen[-1][0] == 429  # each counted once, on either
         refused = httpx.post(f"{gateways[len(seen) % 2]}/chat/completions", headers=limited, timeout=HANG,

@@ -5,6 +5,7 @@ The agent is LangChain's ChatOpenAI pointed at the gateway; the tools run in thi
 
 import warnings
 
+import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
@@ -14,7 +15,9 @@ with warnings.catch_warnings():
     from langgraph.prebuilt import create_react_agent
 
 
-def test_react_agent_calls_both_tools_one_step_at_a_time_then_answers_with_their_results(stack):
+@pytest.mark.xdist_group("embedded")  # its last step is the model's: an answer that uses the tools' results
+def test_react_agent_calls_both_tools_one_step_at_a_time_then_answers_with_their_results(embedded_stack):
+    stack = embedded_stack
     calls: list[tuple[str, str]] = []
 
     @tool

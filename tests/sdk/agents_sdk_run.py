@@ -8,8 +8,9 @@ import asyncio
 import json
 import sys
 
-from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
 from openai import AsyncOpenAI
+
+from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
 
 
 @function_tool

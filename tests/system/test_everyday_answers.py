@@ -9,6 +9,14 @@ from openai import OpenAI
 
 from agents.numbers import mentions
 
+# The tests whose point is the model: the whole module on the embedded model, in the worker that runs it.
+pytestmark = pytest.mark.xdist_group("embedded")
+
+
+@pytest.fixture(scope="module")
+def stack(embedded_stack):
+    return embedded_stack
+
 QUOTE = re.compile(r"“(.+?)” \[(\d+)\]")
 
 

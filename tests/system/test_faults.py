@@ -4,6 +4,7 @@ clients that hang up, and SIGTERM in the middle of a stream."""
 import json
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -14,7 +15,22 @@ import openai
 import pytest
 from openai import OpenAI
 
+from bench.systems import chorus_on_a_fake_in_the_models_place
+
 LONG_STORY = {"role": "user", "content": "Write a very long story about a dragon who learns to cook, with many chapters."}
+# These tests stop, stall and kill the system's processes: they share one system of their own, in one worker.
+pytestmark = pytest.mark.xdist_group("faults")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The fake LLM in the embedded model's place, answering 60 words 50 ms apart: a stream lasts 3 s."""
+    with chorus_on_a_fake_in_the_models_place(tokens=60, delay=0.05) as system:
+        yield system
+
+
+def fake_llm_pid(stack) -> int:
+    return stack.llm.process.pid
 
 
 def client(stack, timeout: float) -> OpenAI:
@@ -71,7 +87,7 @@ def refused(call) -> openai.APIStatusError:
 
 
 def test_a_stalled_llm_gives_a_clean_504_and_leaves_the_writers_circuit_closed(stack):
-    llm = stack.pid("llm")
+    llm = fake_llm_pid(stack)
     os.kill(llm, signal.SIGSTOP)
     try:
         # small talk: nothing for the team to find, so with no writer there is no answer to give
@@ -84,7 +100,7 @@ def test_a_stalled_llm_gives_a_clean_504_and_leaves_the_writers_circuit_closed(s
 
 
 def test_a_slowed_llm_still_answers_in_full_and_leaves_the_writers_circuit_closed(stack):
-    llm = stack.pid("llm")
+    llm = fake_llm_pid(stack)
     slowing = threading.Event()
 
     def slow_down() -> None:  # the LLM runs half the time: slow, not stalled
@@ -111,8 +127,7 @@ def test_a_slowed_llm_still_answers_in_full_and_leaves_the_writers_circuit_close
 
 
 def test_an_llm_that_is_down_gives_a_503_with_retry_after_and_no_internal_text(stack):
-    rpc = stack.rpc()
-    rpc.stopProcess("llm")
+    stack.llm.stop()
     try:
         error = refused(lambda: client(stack, 60).chat.completions.create(
             model="chorus", messages=[{"role": "user", "content": "hello"}]))
@@ -122,8 +137,7 @@ def test_an_llm_that_is_down_gives_a_503_with_retry_after_and_no_internal_text(s
         computed = client(stack, 60).chat.completions.create(
             model="chorus", messages=[{"role": "user", "content": "What is 17 * 23?"}])
     finally:
-        rpc.startProcess("llm")
-        stack.wait_ready("llm")
+        stack.llm.start()  # on the same port
     assert error.status_code == 503 and error.body["code"] == "team_unavailable"
     assert int(error.response.headers["retry-after"]) >= 1
     assert f"127.0.0.1:{stack.ports['llm']}/v1 is unreachable (the connection was refused)" in stack.log("supervisor")
@@ -245,8 +259,55 @@ def test_redis_killed_mid_load_loses_no_completed_turn_and_half_writes_nothing(s
 
 
 # --- clients that hang up -----------------------------------------------------------------------
+def generations(stack, marker: str) -> list[dict]:
+    return [r for r in httpx.get(f"{stack.llm.url.removesuffix('/v1')}/fake/requests").json() if marker in r["said"]]
+
+
+def generation_of(stack, marker: str, outcome: str) -> dict:
+    for _ in range(600):  # a liveness guard (up to a minute on a loaded machine), not a speed bound
+        found = generations(stack, marker)
+        if found and found[-1]["outcome"] == outcome:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no generation for {marker} reached {outcome!r}: {generations(stack, marker)}")
+
+
+def ask_then_hang_up(stack, marker: str, streaming: bool) -> None:
+    """A client on a bare socket: it sends its request, waits until the LLM is generating, hangs up."""
+    body = json.dumps({"model": "chorus", "stream": streaming,
+                       "messages": [{"role": "user", "content": f"{LONG_STORY['content']} ({marker})"}]}).encode()
+    with socket.create_connection(("127.0.0.1", stack.ports["gateway"])) as client_socket:
+        client_socket.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: chorus\r\ncontent-type: application/json\r\n"
+                              b"content-length: %d\r\n\r\n" % len(body) + body)
+        for _ in range(600):  # a liveness guard: until the LLM has the request
+            if generations(stack, marker):
+                break
+            time.sleep(0.05)
+    # the socket is closed: the client has hung up in the middle of the generation
+
+
 @pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "non-streaming"])
-def test_a_client_that_hangs_up_stops_the_local_llm_within_a_second_and_a_half(stack, streaming):
+def test_a_client_that_hangs_up_stops_the_llms_generation(stack, streaming):
+    """The hang-up travels gateway -> supervisor -> writer -> LLM: the LLM's generation is cut."""
+    marker = f"hangup-{uuid.uuid4().hex[:8]}"
+    ask_then_hang_up(stack, marker, streaming)
+    cut = generation_of(stack, marker, "cut")
+    assert cut["stream"] is streaming  # a whole answer is asked for whole, and cut all the same
+
+
+def test_the_llm_generates_to_the_end_when_nobody_hangs_up(stack):
+    """The check above can fail: left alone, the same request is generated to its end."""
+    marker = f"stays-{uuid.uuid4().hex[:8]}"
+    reply = client(stack, 120).chat.completions.create(
+        model="chorus", messages=[{"role": "user", "content": f"{LONG_STORY['content']} ({marker})"}])
+    assert reply.choices[0].message.content.strip()
+    assert generation_of(stack, marker, "finished")["stream"] is False
+
+
+@pytest.mark.xdist_group("embedded")
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "non-streaming"])
+def test_a_client_that_hangs_up_stops_the_local_llm_within_a_second_and_a_half(embedded_stack, streaming):
+    stack = embedded_stack
     llm = stack.pid("llm")
     wait_idle(llm)
     body = {"model": "chorus", "messages": [LONG_STORY], "max_tokens": 1500, "temperature": 1.3, "stream": streaming}
@@ -269,8 +330,11 @@ def test_a_client_that_hangs_up_stops_the_local_llm_within_a_second_and_a_half(s
     assert after < 0.1, f"the LLM used {after:.2f}s of CPU in the second after the first 1.5 s"
 
 
-def test_the_llm_really_generates_for_long_when_nobody_hangs_up(stack):
-    """The check above can fail: left alone, this request keeps the LLM busy past 2.5 s."""
+@pytest.mark.xdist_group("embedded")
+def test_the_local_llm_really_generates_for_long_when_nobody_hangs_up(embedded_stack):
+    """The check above can fail: left alone, this request keeps the LLM busy past 2.5 s (then the test
+    hangs up, and leaves the model idle for the next)."""
+    stack = embedded_stack
     llm = stack.pid("llm")
     wait_idle(llm)
     body = {"model": "chorus", "messages": [LONG_STORY], "max_tokens": 1500, "temperature": 1.3, "stream": True}
@@ -281,8 +345,6 @@ def test_the_llm_really_generates_for_long_when_nobody_hangs_up(stack):
                 break
         time.sleep(1.5)
         busy = cpu_used(llm, 1.0)
-        for _ in lines:
-            pass
     assert busy > 0.3, busy
 
 
@@ -308,7 +370,7 @@ def test_sigterm_during_a_stream_lets_the_stream_finish(stack, server):
     finishes = [c["choices"][0]["finish_reason"] for c in chunks if c.get("choices") and c["choices"][0]["finish_reason"]]
     assert finishes in (["length"], ["stop"])
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices"))
-    assert len(text) > 100
+    assert len(text) > 100 and len(text.split()) == 60  # every word of the fake's answer
     for _ in range(600):  # the old process exits once its stream is done (supervisord starts a new one)
         if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
             break

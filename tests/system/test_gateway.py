@@ -76,12 +76,15 @@ def test_two_turns_sending_only_the_new_message(stack, client):
     conversation = new_conversation()
     client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation}, temperature=0,
                                    messages=[{"role": "user", "content": "Hello, my name is Ada."}])
-    second = client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation},
-                                            temperature=0, messages=[{"role": "user", "content": "What is my name?"}])
-    assert "Ada" in second.choices[0].message.content  # the first turn was in context
+    question = f"What is my name? ({conversation})"
+    client.chat.completions.create(model="chorus", extra_body={"conversation_id": conversation},
+                                   temperature=0, messages=[{"role": "user", "content": question}])
+    [asked] = [r for r in httpx.get(stack.llm.url.removesuffix("/v1") + "/fake/requests").json()
+               if r["said"] == question]
+    assert any("my name is Ada" in str(text) for text in asked["context"])  # the first turn reached the LLM
     messages = stored(stack, conversation)
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
-    assert messages[2]["content"] == "What is my name?"
+    assert messages[2]["content"] == question
 
 
 def test_two_turns_resending_the_full_history(stack, client):

@@ -9,17 +9,27 @@ import re
 import time
 
 import httpx
+import pytest
+
+# The tests whose point is the model: the whole module on the embedded model, in the worker that runs it.
+pytestmark = pytest.mark.xdist_group("embedded")
+
+
+@pytest.fixture(scope="module")
+def stack(embedded_stack):
+    return embedded_stack
 
 CONVERSATIONS = 20
 # a figure (no model), a question of fact (quoted passages, no model), small talk (the model writes)
 TURNS = ("What is 17 * {n}?", "What do the docs say about Redis persistence?", "Say hello to me in one sentence.")
 INTERNAL = re.compile(r"127\.0\.0\.1|\bLLM at\b|unreachable|Traceback|skipped: its circuit|broke off|"
-                      r"could not answer \(|SocketTimeout|ClientConnector|AgentCallError", re.I)
+                      r"could not answer \(|SocketTimeout|ClientConnector|AgentCallError", re.IGNORECASE)
 REFUSALS = {429, 503, 504}
+ANSWER_TOKENS = 64  # each answer capped: the load is the point, not how long the small model writes
 
 
 async def turn(http: httpx.AsyncClient, url: str, conversation: str, text: str, stream: bool) -> tuple[int, str]:
-    body = {"model": "chorus", "stream": stream, "conversation_id": conversation,
+    body = {"model": "chorus", "stream": stream, "conversation_id": conversation, "max_tokens": ANSWER_TOKENS,
             "messages": [{"role": "user", "content": text}]}
     if not stream:
         reply = await http.post(url, json=body)

@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.helpers import Stack, stack_ports
+from tests.helpers import Stack, free_ports
 
 PROCESSES = ["redis", "llm", "writer", "analyst", "researcher", "supervisor", "gateway"]
 
@@ -19,6 +20,13 @@ def port_bound(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.fixture(scope="module")
+def stack(embedded_stack):
+    """`make up` as a user runs it: all seven processes, the embedded model among them."""
+    return embedded_stack
+
+
+@pytest.mark.xdist_group("embedded")
 def test_status_shows_the_seven_processes_healthy(stack):
     status = stack.run("status")
     rows = {line.split()[0]: line for line in status.stdout.splitlines()[1:]}
@@ -28,6 +36,7 @@ def test_status_shows_the_seven_processes_healthy(stack):
         assert str(stack.pid(name)) in rows[name]
 
 
+@pytest.mark.xdist_group("embedded")
 def test_up_again_is_idempotent_and_quick(stack):
     pids = {name: stack.pid(name) for name in PROCESSES}
     again = stack.run("up")
@@ -35,6 +44,7 @@ def test_up_again_is_idempotent_and_quick(stack):
     assert {name: stack.pid(name) for name in PROCESSES} == pids  # nothing restarted
 
 
+@pytest.mark.xdist_group("embedded")
 def test_crashed_writer_is_restarted_and_healthy(stack):
     old = stack.pid("writer")
     os.kill(old, signal.SIGKILL)
@@ -53,6 +63,7 @@ def test_crashed_writer_is_restarted_and_healthy(stack):
     stack.wait_ready("writer")
 
 
+@pytest.mark.xdist_group("embedded")
 def test_readiness_reports_a_stopped_dependency(stack):
     assert httpx.get(stack.url("gateway") + "/ready").status_code == 200
     stack.rpc().stopProcess("redis")
@@ -72,6 +83,7 @@ def test_readiness_reports_a_stopped_dependency(stack):
     stack.wait_ready("gateway")
 
 
+@pytest.mark.xdist_group("embedded")
 def test_agent_readiness_reports_its_llm(stack):
     body = httpx.get(stack.url("researcher") + "/ready").json()
     queue = body.pop("llm_queue")  # its LLM calls: running, waiting, and the limits (the embedded slots)
@@ -84,7 +96,7 @@ def test_agent_readiness_reports_its_llm(stack):
 def test_cold_up_then_down_leaves_nothing_running():
     """A second, separate system: up from nothing, down twice, no process and no port left."""
     root = Path(tempfile.mkdtemp(prefix="chorus-updown-"))
-    system = Stack(root, stack_ports(28000))
+    system = Stack(root, free_ports())
     try:
         up = system.run("up", check=False)
         assert up.returncode == 0, up.stderr
@@ -106,7 +118,7 @@ def test_cold_up_then_down_leaves_nothing_running():
 def test_up_names_the_process_that_fails_and_shows_its_log():
     root = Path(tempfile.mkdtemp(prefix="chorus-broken-"))
     # the local model's file is missing: the llm process exits at once, again and again
-    system = Stack(root, stack_ports(29000), extra_env={"LOCAL_LLM_MODEL_PATH": str(root / "missing.gguf")})
+    system = Stack(root, free_ports(), extra_env={"LOCAL_LLM_MODEL_PATH": str(root / "missing.gguf")})
     try:
         up = system.run("up", check=False)
         left_running = (root / "run" / "supervisord.pid").exists()

@@ -4,29 +4,25 @@ a fake LLM (bench/fake_llm.py: 20 tokens, 50 ms apart) so that the load is on Ch
 import asyncio
 import json
 import threading
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from bench.fake_llm import word
-from bench.systems import FakeLLM, chorus_on_fake_llm
-from tests.helpers import stack_ports
+from bench.systems import chorus_on_a_fake_in_the_models_place
 
 CONVERSATIONS = 200
 QUESTION = "Research what the docs say about Redis and compute the growth from 120 to 150."
 
 
-@contextmanager
-def stack_on_a_fake_llm(base_port: int, tokens: int, delay: float):
-    """A whole Chorus system whose agents call the fake LLM (bench/fake_llm.py)."""
-    with FakeLLM(stack_ports(base_port)["llm"], tokens, delay), chorus_on_fake_llm(base_port) as system:
-        yield system
+def stack_on_a_fake_llm(tokens: int, delay: float):
+    """A whole Chorus system with the fake LLM (bench/fake_llm.py) in the embedded model's place."""
+    return chorus_on_a_fake_in_the_models_place(tokens, delay)
 
 
 @pytest.fixture(scope="module")
 def fake_llm_stack():
-    with stack_on_a_fake_llm(18200, tokens=20, delay=0.05) as system:
+    with stack_on_a_fake_llm(tokens=20, delay=0.05) as system:
         yield system
 
 
@@ -72,7 +68,7 @@ def test_200_concurrent_streaming_conversations_have_no_errors_and_each_turn_is_
 
 def test_make_down_during_a_stream_lets_the_stream_finish():
     """`make down` stops the gateway first and gives its streams their grace."""
-    with stack_on_a_fake_llm(18300, tokens=120, delay=0.05) as system:  # a 6-second answer
+    with stack_on_a_fake_llm(tokens=120, delay=0.05) as system:  # a 6-second answer
         text, done, stopped = [], False, []
         down = threading.Thread(target=lambda: stopped.append(system.run("down", check=False)))
         with httpx.stream("POST", system.base_url + "/chat/completions", timeout=120, json={

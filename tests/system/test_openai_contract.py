@@ -29,6 +29,13 @@ def client(stack):
         yield c
 
 
+@pytest.fixture(scope="module")
+def model_client(embedded_stack):
+    """For the tests of sampling: its effects are the model's, so they are shown on the embedded one."""
+    with OpenAI(base_url=embedded_stack.base_url, api_key="unused", max_retries=0, timeout=180) as c:
+        yield c
+
+
 def conversation() -> str:
     return f"contract-{uuid.uuid4().hex[:10]}"
 
@@ -159,7 +166,9 @@ def test_stop_cuts_the_whole_answer_streaming_too(client):
     assert "=" not in "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
 
 
-def test_seed_with_temperature_zero_repeats_the_whole_team(client):
+@pytest.mark.xdist_group("embedded")
+def test_seed_with_temperature_zero_repeats_the_whole_team(model_client):
+    client = model_client
     ask = {"model": "chorus", "seed": 7, "temperature": 0,
            "messages": [{"role": "user", "content": "How do I point the agents at Ollama?"}]}
     first = client.chat.completions.create(**ask).choices[0].message.content
@@ -167,14 +176,19 @@ def test_seed_with_temperature_zero_repeats_the_whole_team(client):
     assert first == second
 
 
-def test_temperature_reaches_the_writer(client):
-    ask = {"model": "chorus-writer", "messages": [{"role": "user", "content": "Write one sentence about rain."}]}
+@pytest.mark.xdist_group("embedded")
+def test_temperature_reaches_the_writer(model_client):
+    client = model_client
+    ask = {"model": "chorus-writer", "max_tokens": 30,
+           "messages": [{"role": "user", "content": "Write one sentence about rain."}]}
     hot = {client.chat.completions.create(**ask, temperature=2, seed=s).choices[0].message.content for s in (1, 2, 3)}
     cold = {client.chat.completions.create(**ask, temperature=0, seed=s).choices[0].message.content for s in (1, 2, 3)}
     assert len(cold) == 1 and len(hot) > 1
 
 
-def test_logit_bias_removes_a_token(stack, client):
+@pytest.mark.xdist_group("embedded")
+def test_logit_bias_removes_a_token(embedded_stack, model_client):
+    stack, client = embedded_stack, model_client
     ask = {"model": "chorus-writer", "temperature": 0, "seed": 1,
            "messages": [{"role": "user", "content": "Say hello to the world."}]}
     before = client.chat.completions.create(**ask).choices[0].message.content
@@ -184,6 +198,16 @@ def test_logit_bias_removes_a_token(stack, client):
     banned = tokens(before)[0]  # the answer's first token
     after = client.chat.completions.create(**ask, logit_bias={str(banned): -100}).choices[0].message.content
     assert after != before and tokens(after)[0] != banned
+
+
+def test_sampling_parameters_reach_the_writers_llm_as_sent(stack, client):
+    marker = conversation()
+    sampling = {"temperature": 0.7, "top_p": 0.9, "seed": 5, "frequency_penalty": 0.5, "presence_penalty": -0.5,
+                "logit_bias": {"42": -100}, "max_tokens": 30}
+    client.chat.completions.create(model="chorus-writer", **sampling,
+                                   messages=[{"role": "user", "content": f"Say hi ({marker})."}])
+    sent = [r for r in httpx.get(stack.llm.url.removesuffix("/v1") + "/fake/requests").json() if marker in r["said"]]
+    assert len(sent) == 1 and sent[0]["params"] | sampling == sent[0]["params"], sent
 
 
 def test_user_is_recorded_with_the_conversation(stack, client):
@@ -258,7 +282,9 @@ def test_legacy_and_responses_streams_carry_each_pieces_own_tokens(client):
     assert carried > 1
 
 
-def test_top_p_narrows_sampling(client):
+@pytest.mark.xdist_group("embedded")
+def test_top_p_narrows_sampling(model_client):
+    client = model_client
     ask = {"model": "chorus-writer", "temperature": 2, "max_tokens": 30,
            "messages": [{"role": "user", "content": "Write one sentence about rain."}]}
     narrow = {client.chat.completions.create(**ask, top_p=0.001, seed=s).choices[0].message.content for s in (1, 2, 3)}
@@ -266,8 +292,10 @@ def test_top_p_narrows_sampling(client):
     assert len(narrow) == 1 and len(wide) > 1
 
 
+@pytest.mark.xdist_group("embedded")
 @pytest.mark.parametrize("penalty", ["frequency_penalty", "presence_penalty"])
-def test_penalties_reach_the_writer(client, penalty):
+def test_penalties_reach_the_writer(model_client, penalty):
+    client = model_client
     def ask(value):
         return client.chat.completions.create(
             model="chorus-writer", temperature=0, seed=1, max_tokens=60, **{penalty: value},

@@ -8,10 +8,19 @@ import shutil
 import uuid
 
 import httpx
+import pytest
 
 from servers.gateway import create_app
 from tests.helpers import ServerThread, gateway_settings
 from tests.node import run_node_tests
+
+# The tests whose point is the model: the whole module on the embedded model, in the worker that runs it.
+pytestmark = pytest.mark.xdist_group("embedded")
+
+
+@pytest.fixture(scope="module")
+def stack(embedded_stack):
+    return embedded_stack
 
 CHROMIUM = "/usr/bin/chromium"  # `make test` installs Debian's chromium package
 

@@ -4,14 +4,24 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import ROOT
+
+# The tests whose point is the model: the whole module on the embedded model, in the worker that runs it.
+pytestmark = pytest.mark.xdist_group("embedded")
+
+
+@pytest.fixture(scope="module")
+def stack(embedded_stack):
+    return embedded_stack
 
 README = (ROOT / "README.md").read_text()
 DEFAULT_BASE = "http://127.0.0.1:8000"
 
 
 def snippets(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, re.S)
+    return re.findall(rf"```{language}\n(.*?)```", README, re.DOTALL)
 
 
 def run(stack, command: list[str]) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ import tempfile
 import time
 
 import httpx
+import pytest
 from openai import OpenAI
 
 from config.settings import LOCAL_MODEL_NAME, Settings
@@ -18,7 +19,9 @@ OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:
            "NO_PROXY": "127.0.0.1,localhost"}  # any attempt to download would fail
 
 
-def test_local_llm_answers_openai_chat_completions(stack):
+@pytest.mark.xdist_group("embedded")
+def test_local_llm_answers_openai_chat_completions(embedded_stack):
+    stack = embedded_stack
     with OpenAI(base_url=stack.url("llm") + "/v1", api_key="none") as client:
         answer = client.chat.completions.create(
             model=LOCAL_MODEL_NAME, max_tokens=16, messages=[{"role": "user", "content": "Say hello."}])
@@ -29,14 +32,14 @@ def test_local_llm_answers_openai_chat_completions(stack):
 def test_tiktoken_counts_with_both_encodings_offline():
     cache = tempfile.mkdtemp(prefix="tiktoken-")
     seeded = subprocess.run(
-        [sys.executable, "-c", f"from runtime import tiktoken_cache; from pathlib import Path; "
-                               f"tiktoken_cache.seed(Path({cache!r}))"],
+        [sys.executable, "-c", (f"from runtime import tiktoken_cache; from pathlib import Path; "
+                                f"tiktoken_cache.seed(Path({cache!r}))")],
         cwd=ROOT, env=os.environ | OFFLINE, capture_output=True, text=True, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
     assert len(os.listdir(cache)) == len(tiktoken_cache.ENCODINGS)
     counted = subprocess.run(
-        [sys.executable, "-c", "import tiktoken; print(*[len(tiktoken.get_encoding(n).encode('hello world')) "
-                               "for n in ('cl100k_base', 'o200k_base')])"],
+        [sys.executable, "-c", ("import tiktoken; print(*[len(tiktoken.get_encoding(n).encode('hello world')) "
+                                "for n in ('cl100k_base', 'o200k_base')])")],
         cwd=ROOT, env=os.environ | OFFLINE | {"TIKTOKEN_CACHE_DIR": cache}, capture_output=True, text=True,
         timeout=120)
     assert counted.returncode == 0, counted.stderr

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from openai import OpenAI, RateLimitError
 
+from tests.helpers import ServerProcess, free_port, start_of_a_window
 from tests.sentinel_group import on_loopback
-from tests.helpers import ServerProcess, start_of_a_window
 
 
 def gateway_env(stack, port: int, **settings: str) -> dict[str, str]:
@@ -18,7 +18,8 @@ def gateway_env(stack, port: int, **settings: str) -> dict[str, str]:
                         "EMBEDDED_REDIS": "off", "EMBEDDED_LLM": "off"} | settings
 
 
-def gateway(stack, port: int, tmp_path, **settings: str) -> ServerProcess:
+def gateway(stack, tmp_path, **settings: str) -> ServerProcess:
+    port = free_port()
     return ServerProcess("gateway", gateway_env(stack, port, **settings), f"http://127.0.0.1:{port}",
                          tmp_path / f"gateway-{port}.log")
 
@@ -26,7 +27,7 @@ def gateway(stack, port: int, tmp_path, **settings: str) -> ServerProcess:
 def test_two_gateway_processes_share_conversations_and_limits(stack, tmp_path):
     key = f"shared-{uuid.uuid4().hex[:8]}"
     limits = {"API_KEYS": key, "RATE_LIMIT_REQUESTS_PER_MINUTE": "4"}
-    with gateway(stack, 18510, tmp_path, **limits) as one, gateway(stack, 18511, tmp_path, **limits) as two:
+    with gateway(stack, tmp_path, **limits) as one, gateway(stack, tmp_path, **limits) as two:
         clients = [OpenAI(base_url=g.url + "/v1", api_key=key, max_retries=0, timeout=180) for g in (one, two)]
         ask = {"model": "chorus-writer", "max_tokens": 8}
         start_of_a_window()
@@ -44,12 +45,12 @@ def test_two_gateway_processes_share_conversations_and_limits(stack, tmp_path):
 
 
 def test_a_gateway_on_sentinel_follows_a_failover_and_keeps_every_acknowledged_turn(stack, tmp_path):
-    group = on_loopback(tmp_path, 18520).start()
+    group = on_loopback(tmp_path).start()
     try:
         group.wait_ready()
         sentinel = {"REDIS_SENTINELS": group.sentinel_list, "REDIS_SENTINEL_MASTER": "chorus",
                     "REDIS_WAIT_REPLICAS": "1", "REDIS_URL": "redis://unused:6379/0"}
-        with gateway(stack, 18512, tmp_path, **sentinel) as through_sentinel:
+        with gateway(stack, tmp_path, **sentinel) as through_sentinel:
             client = OpenAI(base_url=through_sentinel.url + "/v1", api_key="unused", max_retries=0, timeout=180)
             ask = {"model": "chorus-writer", "max_tokens": 8}
             first = client.chat.completions.create(messages=[{"role": "user", "content": "Say hi."}], **ask)

@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from bench.fake_llm import create_app, word
-from bench.systems import chorus_on_fake_llm
-from tests.helpers import ServerThread, stack_ports
+from bench.systems import chorus_system, free_ports
+from tests.helpers import ServerThread
 
 TOKENS = 12
 PATIENCE = 20  # seconds the LLM waits for the client before sending anyway (a buffering hop)
-BASE_PORT = 18400
 
 
 class Hold:
@@ -34,8 +33,9 @@ class Hold:
 @pytest.fixture(scope="module")
 def system_on_a_fake_llm():
     hold = Hold()
-    with ServerThread(create_app(TOKENS, 0.0, hold), port=stack_ports(BASE_PORT)["llm"]), \
-            chorus_on_fake_llm(BASE_PORT, {"STREAM_KEEPALIVE_SECONDS": "0.2"}) as system:
+    ports = free_ports()  # the fake in the embedded model's place
+    with ServerThread(create_app(TOKENS, 0.0, hold), port=ports["llm"]), \
+            chorus_system({"EMBEDDED_LLM": "off", "STREAM_KEEPALIVE_SECONDS": "0.2"}, ports=ports) as system:
         yield system, hold
 
 

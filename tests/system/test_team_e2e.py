@@ -9,6 +9,14 @@ import uuid
 import httpx
 import pytest
 
+# The tests whose point is the model: the whole module on the embedded model, in the worker that runs it.
+pytestmark = pytest.mark.xdist_group("embedded")
+
+
+@pytest.fixture(scope="module")
+def stack(embedded_stack):
+    return embedded_stack
+
 RESEARCH_AND_COMPUTE = (
     "Research what the knowledge base says about conversation storage in Redis and compute the "
     "growth rate from 120 to 150."

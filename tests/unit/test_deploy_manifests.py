@@ -94,8 +94,8 @@ def test_redis_comes_through_sentinel_by_default_and_from_a_url_in_the_external_
 
 def test_one_multi_stage_image_runs_every_tier_as_a_non_root_user():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    assert len(re.findall(r"^FROM ", dockerfile, flags=re.M)) >= 2
-    user = re.findall(r"^USER (\S+)", dockerfile, flags=re.M)
+    assert len(re.findall(r"^FROM ", dockerfile, flags=re.MULTILINE)) >= 2
+    user = re.findall(r"^USER (\S+)", dockerfile, flags=re.MULTILINE)
     assert user and not user[-1].startswith(("root", "0"))
     assert 'ENTRYPOINT ["python", "-m"]' in dockerfile
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())

@@ -75,7 +75,7 @@ def test_words_stream_as_they_come_until_one_may_be_a_number():
 
 def test_an_invented_number_never_goes_out_and_cuts_its_sentence():
     check = GroundingCheck(grounds_for(task_with_growth()))
-    out = "".join(check.feed(word + " ") for word in "It is about 22 metres high. Fine.".split())
+    out = "".join(check.feed(word + " ") for word in ["It", "is", "about", "22", "metres", "high.", "Fine."])
     out += check.finish()
     assert out == f"It is about {CUT} Fine. " and check.sentences_dropped == 1
 

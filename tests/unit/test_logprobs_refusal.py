@@ -18,7 +18,7 @@ def ask(settings: Settings, model: str, **extra) -> dict:
 
 
 def test_an_endpoint_without_logprobs_gets_a_400_naming_the_setting():
-    refused = ask(Settings(_env_file=None, writer_llm_logprobs=False), "chorus")
+    refused = ask(Settings(_env_file=None, writer_llm={"logprobs": False}), "chorus")
     assert refused["status"] == 400
     assert refused["error"]["code"] == "logprobs_unsupported" and refused["error"]["param"] == "logprobs"
     assert "WRITER_LLM_LOGPROBS" in refused["error"]["message"]

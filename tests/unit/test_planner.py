@@ -76,4 +76,4 @@ def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     assert not llm_planning_enabled(Settings(_env_file=None, planner="auto"))
     assert llm_planning_enabled(Settings(_env_file=None, planner="auto",
-                                         supervisor_llm_base_url="http://big-model:9000/v1"))
+                                         supervisor_llm={"base_url": "http://big-model:9000/v1"}))

@@ -1,7 +1,7 @@
 """What the playground shows beside an answer, and how its conversations are titled."""
 
-from orchestration.conversations import title_of
 from orchestration.protocol import Message, Source, TaskResult
+from servers.gateway.conversations import title_of
 from servers.gateway.wire import findings_blocks
 
 

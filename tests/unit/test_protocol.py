@@ -14,10 +14,10 @@ from orchestration.protocol import (
     TaskEvent,
     TaskRequest,
     TaskResult,
-    server_sent_events,
     token,
     within,
 )
+from orchestration.sse import events_of
 from tests.helpers import ServerThread, free_port
 
 
@@ -112,7 +112,7 @@ async def test_stream_is_not_retried_once_output_was_produced():
     received = []
     with ServerThread(app) as server:
         async with make_session() as http:
-            with pytest.raises(Exception):
+            with pytest.raises(AgentCallError):
                 async for event in TaskClient(http, attempts=3).stream(server.url, TaskRequest(instruction="x")):
                     received.append(event)
     assert [e.data.delta for e in received] == ["partial"]
@@ -182,15 +182,9 @@ async def test_within_ends_a_stream_at_its_deadline_however_often_it_is_pinged_a
     assert seen and closed == [True]
 
 
-class _FakeContent:
-    """A fake aiohttp StreamReader: the given chunks, as `iter_any` yields them."""
-
-    def __init__(self, chunks: list[bytes]):
-        self.chunks = chunks
-
-    async def iter_any(self):
-        for chunk in self.chunks:
-            yield chunk
+async def _chunked(chunks: list[bytes]):
+    for chunk in chunks:
+        yield chunk
 
 
 async def test_server_sent_events_are_framed_across_any_chunking():
@@ -198,5 +192,5 @@ async def test_server_sent_events_are_framed_across_any_chunking():
     wire = token("hello").to_sse() + b": ping\n\n" + big.to_sse() + token("bye").to_sse()
     for size in (1, 7, 4096, len(wire)):
         chunks = [wire[i:i + size] for i in range(0, len(wire), size)]
-        events = [TaskEvent.parse(kind, data) async for kind, data in server_sent_events(_FakeContent(chunks))]
+        events = [TaskEvent.parse(kind, data) async for kind, data in events_of(_chunked(chunks))]
         assert [e.data.delta for e in events] == ["hello", "x" * 300_000, "bye"], size

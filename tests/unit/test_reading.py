@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from agents.reading import read_request
 from agents.numbers import mentions
+from agents.reading import read_request
 
 
 def figures(text, earlier=()):

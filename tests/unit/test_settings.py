@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, describe_errors
 from tests.helpers import ROOT
@@ -26,7 +26,7 @@ def test_per_agent_override_wins_over_the_shared_default(monkeypatch):
     monkeypatch.setenv("WRITER_LLM_TEMPERATURE", "0.9")
     s = Settings(_env_file=None)
     assert s.llm_for("researcher").model == "research-model"
-    assert s.llm_for("analyst").model == "shared-model"
+    assert s.llm_for("supervisor").model == "shared-model"
     assert s.llm_for("writer").temperature == 0.9
     assert s.llm_for("writer").base_url == "http://models.internal:9000/v1"
     assert not s.runs_embedded_llm  # nobody uses the local model, so it is not started
@@ -40,7 +40,8 @@ def test_remote_redis_starts_no_embedded_server(monkeypatch):
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("GATEWAY_PORT", "eighty"), ("GATEWAY_PORT", "70000"), ("REDIS_URL", "http://x"),
-     ("LLM_TEMPERATURE", "5"), ("PLANNER", "magic"), ("LLM_BASE_URL", "ftp://x")],
+     ("LLM_TEMPERATURE", "5"), ("PLANNER", "magic"), ("LLM_BASE_URL", "ftp://x"),
+     ("WRITER_LLM_BASE_URL", "ftp://x"), ("RESEARCHER_LLM_TEMPERATURE", "9")],
 )
 def test_invalid_value_names_the_variable(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
@@ -60,8 +61,11 @@ def test_a_server_with_a_bad_setting_fails_at_start_naming_it():
 
 def test_env_example_lists_every_setting():
     text = (ROOT / ".env.example").read_text()
-    listed = set(re.findall(r"^([A-Z_]+)=", text, re.M))
-    fields = {name.upper() for name in Settings.model_fields}
+    listed = set(re.findall(r"^([A-Z_]+)=", text, re.MULTILINE))
+    fields = set()
+    for name, field in Settings.model_fields.items():  # a nested one (WRITER_LLM) is listed field by field
+        nested = field.annotation if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) else None
+        fields |= {f"{name}_{part}".upper() for part in nested.model_fields} if nested else {name.upper()}
     assert fields == listed
 
 

@@ -4,7 +4,6 @@ import threading
 import time
 from contextlib import ExitStack, asynccontextmanager
 
-
 import pytest
 
 from config.settings import Settings
@@ -50,7 +49,7 @@ async def test_independent_agents_run_concurrently():
     agents = {"researcher": FakeAgent("researcher", timeline=timeline, meet=both),
               "analyst": FakeAgent("analyst", timeline=timeline, meet=both),
               "writer": FakeAgent("writer", output="final answer", timeline=timeline)}
-    events, result = await run_team(agents, BOTH)
+    _, result = await run_team(agents, BOTH)
     assert [run.agent for run in result.trace] == ["researcher", "analyst", "writer"]
     # overlap, not timing: both workers started before either finished, and the writer came last
     assert [kind for kind, _ in timeline] == ["start", "start", "end", "end", "start", "end"], timeline
@@ -96,7 +95,7 @@ async def test_second_round_gives_the_analyst_the_researchers_findings():
     agents = {"researcher": FakeAgent("researcher", output="sales rose from 80 to 100"),
               "analyst": FakeAgent("analyst", data={"needs_data": True}),
               "writer": FakeAgent("writer")}
-    await run_team(agents, BOTH, max_iterations=3)
+    await run_team(agents, BOTH, max_iterations=2)
     first, second = agents["analyst"].calls
     assert first.findings == []
     assert "researcher" in [f.agent for f in second.findings]

@@ -1,5 +1,5 @@
-from orchestration.conversations import Revision, new_messages, reconcile
 from orchestration.protocol import Message, ToolCall
+from servers.gateway.conversations import Revision, new_messages, reconcile
 from servers.gateway.turns import prepare_turn, trim_history
 
 

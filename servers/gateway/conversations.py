@@ -1,9 +1,9 @@
 """Conversations in Redis: one list of messages per conversation id, owned by the key that made it.
 
 The history is kept as the client sees it. A turn is stored in one transaction against the version
-it read, so concurrent turns neither interleave nor deduplicate against a stale copy: first in one
-round trip (a script that applies the turn only if the history is still the one the request read),
-else read again under WATCH/MULTI. The history is capped in messages and in bytes.
+it read, so concurrent turns neither interleave nor deduplicate against a stale copy: one script
+applies the turn only if the history is still the one it was revised from, else the turn is revised
+again against a fresh read. The history is capped in messages and in bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError
 
 from orchestration.protocol import Message
 
@@ -97,7 +97,7 @@ class Revision:
 class ConversationStore:
     def __init__(self, client: redis.Redis, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000,
                  wait_replicas: int = 0, wait_ms: int = 500):
-        self.redis = client
+        self.redis: Any = client  # redis-py types each reply as any of bytes, str and int; ours are bytes
         self.ttl = ttl_seconds
         self.max_messages = max_messages
         self.max_bytes = max_bytes
@@ -128,63 +128,29 @@ class ConversationStore:
                          read: History | None = None, client: dict[str, Any] | None = None,
                          fingerprint: str | None = None) -> None:
         """Store a turn against the history as it is now: `revise` says what of it stays and what
-        is new; the answer follows. When the history is still `read` (what the request read), in one
-        round trip; else in a transaction that reads it again. `client` (what the calling platform
-        said of itself) is recorded; `fingerprint` will find this conversation again."""
+        is new; the answer follows. The turn is applied by one script, only if the history is still
+        the one it was revised from (`read`, what the request read); when another turn got there
+        first, the history is read again and the turn revised against it. `client` (what the calling
+        platform said of itself) is recorded; `fingerprint` will find this conversation again."""
         key, meta = KEY_PREFIX + conversation_id, KEY_PREFIX + conversation_id + META_SUFFIX
-        index = OWNER_INDEX.format(owner)
-        fingerprint_keys = [FINGERPRINT_PREFIX + fingerprint] if fingerprint else []
+        keys = [key, meta, OWNER_INDEX.format(owner), *([FINGERPRINT_PREFIX + fingerprint] if fingerprint else [])]
         client_json = json.dumps(client, separators=(",", ":")) if client else ""
-        now = int(time.time() * 1000)
         try:
-            if read is not None:
-                revision = revise(read.messages)
+            for _ in range(STORE_ATTEMPTS):
+                current = read if read is not None else await self.read(conversation_id, owner)
+                read = None
+                revision = revise(current.messages)
                 added = self._added(revision, answer)
-                drop = self._overflow([item.decode() for item in read.raw[:revision.keep]] + added)
-                stored = await self.store_if_unchanged(keys=[key, meta, index, *fingerprint_keys], args=[
-                    read.digest, owner, self.ttl, revision.keep, len(read.raw), drop, user or "", client_json,
-                    now, title_of(read.messages[:revision.keep] + revision.fresh), conversation_id, *added])
+                drop = self._overflow([item.decode() for item in current.raw[:revision.keep]] + added)
+                stored = await self.store_if_unchanged(keys=keys, args=[
+                    current.digest, owner, self.ttl, revision.keep, len(current.raw), drop, user or "", client_json,
+                    int(time.time() * 1000), title_of(current.messages[:revision.keep] + revision.fresh),
+                    conversation_id, *added])
                 if stored == -1:
                     raise NotOwned(conversation_id)
                 if stored == 1:
                     await self._replicated(conversation_id)
                     return
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for _ in range(STORE_ATTEMPTS):
-                    try:
-                        await pipe.watch(key, meta)
-                        raw = await pipe.lrange(key, 0, -1)
-                        _check_owner(await pipe.hget(meta, "owner"), owner, conversation_id)
-                        current = [Message.model_validate_json(item) for item in raw]
-                        revision = revise(current)
-                        added = self._added(revision, answer)
-                        kept = [item.decode() for item in raw[:revision.keep]]
-                        drop = self._overflow(kept + added)
-                        pipe.multi()
-                        if revision.keep < len(raw):  # a regenerate or an edit: the tail is replaced
-                            pipe.ltrim(key, 0, revision.keep - 1) if revision.keep else pipe.delete(key)
-                        pipe.rpush(key, *added)
-                        if drop:
-                            pipe.ltrim(key, drop, -1)
-                        pipe.expire(key, self.ttl)
-                        pipe.hsetnx(meta, "owner", owner)
-                        if user:
-                            pipe.hset(meta, "user", user)
-                        if client_json:
-                            pipe.hset(meta, "client", client_json)
-                        pipe.hset(meta, mapping={"title": title_of(current[:revision.keep] + revision.fresh),
-                                                 "updated": now})
-                        pipe.expire(meta, self.ttl)
-                        pipe.zadd(index, {conversation_id: now})
-                        pipe.zremrangebyrank(index, 0, -INDEX_CAP - 1)
-                        pipe.expire(index, self.ttl)
-                        for fingerprint_key in fingerprint_keys:
-                            pipe.set(fingerprint_key, key, ex=self.ttl)
-                        await pipe.execute()
-                        await self._replicated(conversation_id)
-                        return
-                    except WatchError:
-                        continue
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
         raise StoreUnavailable(f"Conversation '{conversation_id}' kept changing while this turn was stored; "

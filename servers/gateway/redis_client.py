@@ -7,6 +7,7 @@ thousand concurrent streams.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import redis.asyncio as redis
@@ -14,8 +15,8 @@ from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 
 from config import Settings
 
-POOL = {"max_connections": 256, "timeout": 5}
-CONNECTION = {"socket_timeout": 3, "socket_connect_timeout": 2, "health_check_interval": 30}
+POOL: dict[str, Any] = {"max_connections": 256, "timeout": 5}
+CONNECTION: dict[str, Any] = {"socket_timeout": 3, "socket_connect_timeout": 2, "health_check_interval": 30}
 
 
 class BlockingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool):
@@ -28,9 +29,10 @@ def connect(settings: Settings) -> redis.Redis:
                                                                                   **CONNECTION))
     url = urlparse(settings.redis_url)
     sentinel_password = settings.redis_sentinel_password.get_secret_value() or None
-    sentinels = Sentinel(settings.sentinel_addresses, sentinel_kwargs={
+    sentinels = Sentinel(settings.sentinel_addresses, sentinel_kwargs={  # type: ignore[no-untyped-call]
         "socket_timeout": 1, "socket_connect_timeout": 1, "password": sentinel_password})
-    return sentinels.master_for(
+    master: redis.Redis = sentinels.master_for(
         settings.redis_sentinel_master, connection_pool_class=BlockingSentinelPool,
         password=unquote(url.password) if url.password else None, db=int(url.path.strip("/") or 0),
         **POOL, **CONNECTION)
+    return master
