@@ -33,7 +33,8 @@ class Analyst(Agent):
     async def gather(self, task: TaskRequest) -> Gathered:
         earlier = [m.content for m in task.messages if m.role == "user"][-EARLIER_TURNS:]
         analysis = await self.calculations.analyse(
-            task.instruction, earlier, [_figures_text(f) for f in task.findings if f.status == "ok"])
+            task.instruction, earlier, [_figures_text(f) for f in task.findings if f.status == "ok"]
+        )
         lines = [c.display for c in analysis.computations] + [r.display for r in analysis.refusals]
         data: dict[str, Any] = {
             "computations": [c.as_dict() for c in analysis.computations],
@@ -45,13 +46,19 @@ class Analyst(Agent):
         }
         if analysis.unread:
             said = f"The figures could not be read: {analysis.unread}."
-            return Gathered(facts=said, data=data, complete=True, detail="0 computations: not read",
-                            preamble=said)
+            return Gathered(facts=said, data=data, complete=True, detail="0 computations: not read", preamble=said)
         if not lines:
-            return Gathered(facts="No figures to compute were found.", data=data, complete=True,
-                            detail="0 computations", preamble="No figures to compute were found.")
+            return Gathered(
+                facts="No figures to compute were found.",
+                data=data,
+                complete=True,
+                detail="0 computations",
+                preamble="No figures to compute were found.",
+            )
         return Gathered(
-            facts="\n".join(lines), data=data, complete=True,
+            facts="\n".join(lines),
+            data=data,
+            complete=True,
             detail=f"{len(analysis.computations)} computed, {len(analysis.refusals)} refused",
             preamble="\n".join(f"- {line}" for line in lines),
         )

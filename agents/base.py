@@ -124,8 +124,7 @@ class Agent(ABC):
 
     def llm_kwargs(self, task: TaskRequest) -> dict[str, Any]:
         """Generation parameters for this agent's LLM call; the writer passes the client's down."""
-        return {"max_tokens": self.settings.agent_max_tokens, **task.params.team_kwargs(),
-                **self.repeatable(task)}
+        return {"max_tokens": self.settings.agent_max_tokens, **task.params.team_kwargs(), **self.repeatable(task)}
 
     def repeatable(self, task: TaskRequest) -> dict[str, Any]:
         """With a seed, llama.cpp must not reuse a cached prompt: the cache changes the arithmetic
@@ -203,9 +202,18 @@ class Agent(ABC):
                 steps=steps,
                 finish_reason=first.finish_reason,
                 tool_calls=first.tool_calls,
-                choices=[Choice(index=r.index, output=text, finish_reason=r.finish_reason, tool_calls=r.tool_calls,
-                                logprobs=r.logprobs if task.params.logprobs else None)
-                         for r, text in zip(replies, outputs)] if several else [],
+                choices=[
+                    Choice(
+                        index=r.index,
+                        output=text,
+                        finish_reason=r.finish_reason,
+                        tool_calls=r.tool_calls,
+                        logprobs=r.logprobs if task.params.logprobs else None,
+                    )
+                    for r, text in zip(replies, outputs)
+                ]
+                if several
+                else [],
             ),
         )
 
@@ -239,7 +247,9 @@ class Agent(ABC):
             reply.parts.append(gathered.footer)
             yield token(gathered.footer, self.name, index)
 
-    async def _generated(self, task: TaskRequest, reply: _Reply, check: OutputCheck | None) -> AsyncGenerator[TaskEvent, None]:
+    async def _generated(
+        self, task: TaskRequest, reply: _Reply, check: OutputCheck | None
+    ) -> AsyncGenerator[TaskEvent, None]:
         """The LLM's text as it streams, through the output check."""
         index = reply.index
         async for delta in self.llm.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
@@ -274,8 +284,9 @@ class Agent(ABC):
             completion = sum(u.get("completion_tokens", 0) for u in reported)
             return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
         messages, output = replies[0].messages, "".join(outputs)
-        return await counting(lambda: self._count(messages, output),
-                              sum(len(str(m.content)) for m in messages) + len(output))
+        return await counting(
+            lambda: self._count(messages, output), sum(len(str(m.content)) for m in messages) + len(output)
+        )
 
     def _count(self, messages: list[BaseMessage], output: str) -> Usage:
         model = self._llm.chat.model_name if self._llm else ""  # "": tiktoken's default encoding
@@ -302,7 +313,7 @@ class _Reply:
 def _words(text: str) -> list[str]:
     """Text that exists whole, in pieces of a few words each, as the client would see a model's."""
     words = re.findall(r"\S+\s*|\s+", text)
-    return ["".join(words[i:i + 4]) for i in range(0, len(words), 4)] or [text]
+    return ["".join(words[i : i + 4]) for i in range(0, len(words), 4)] or [text]
 
 
 def _ms(since: float) -> float:

@@ -21,13 +21,24 @@ MAX_MAGNITUDE = 1e100  # operands and results; a googol is past any everyday fig
 MAX_DIGITS = 100
 
 BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
 }
 UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 FUNCTIONS: dict[str, Callable[..., float]] = {
-    "sqrt": math.sqrt, "abs": abs, "round": round, "log": math.log, "ln": math.log,
-    "log10": math.log10, "exp": math.exp, "min": min, "max": max,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": round,
+    "log": math.log,
+    "ln": math.log,
+    "log10": math.log10,
+    "exp": math.exp,
+    "min": min,
+    "max": max,
 }
 
 
@@ -57,15 +68,19 @@ def _walk(node: ast.AST) -> float:
         return _bounded(BINARY[type(node.op)](left, right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
         return UNARY[type(node.op)](_walk(node.operand))
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in FUNCTIONS and not node.keywords and node.args):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in FUNCTIONS
+        and not node.keywords
+        and node.args
+    ):
         args = [_walk(a) for a in node.args]
         try:
             return _bounded(float(FUNCTIONS[node.func.id](*args)))
         except (ValueError, OverflowError, TypeError) as error:
             raise Refused(f"{node.func.id} is not defined for those arguments") from error
-    raise Refused("it holds something other than numbers, arithmetic and sqrt, log, exp, round, "
-                  "abs, min or max")
+    raise Refused("it holds something other than numbers, arithmetic and sqrt, log, exp, round, abs, min or max")
 
 
 def _power(base: float, exponent: float) -> float:
@@ -77,8 +92,9 @@ def _power(base: float, exponent: float) -> float:
         raise Refused("a negative number has no real fractional power")
     digits = exponent * math.log10(abs(base))  # the size of the result, known before computing it
     if digits > MAX_DIGITS:
-        raise Refused(f"the result would have about {_count(digits + 1)} digits, over the "
-                      f"calculator's limit of {MAX_DIGITS}")
+        raise Refused(
+            f"the result would have about {_count(digits + 1)} digits, over the calculator's limit of {MAX_DIGITS}"
+        )
     if digits < -MAX_DIGITS:
         return 0.0
     return _bounded(math.pow(base, exponent))

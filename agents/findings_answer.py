@@ -12,8 +12,10 @@ from agents.quoting import quoted
 from orchestration.protocol import Finding
 
 NO_SENTENCE_ANSWERS = "The sources below touch on this, but none of their sentences answers it directly."
-NO_FIGURES_FOUND = ("I could not read the figures in this request ({why}), so I give no figure rather "
-                    "than a guess. A wording I can compute: {example}.")
+NO_FIGURES_FOUND = (
+    "I could not read the figures in this request ({why}), so I give no figure rather "
+    "than a guess. A wording I can compute: {example}."
+)
 
 
 def lead(findings: list[Finding]) -> str:

@@ -200,8 +200,11 @@ class GroundingCheck:
     def _release(self, end: int) -> str:
         """The sentence ended at pending[:end]: what of its rest goes out (to the end of the token it
         ends in: what that adds of the next sentence is checked with this one)."""
-        straddling = [at + len(item.get("token", "")) for at, item in self.pending_logprobs
-                      if at < end < at + len(item.get("token", ""))]
+        straddling = [
+            at + len(item.get("token", ""))
+            for at, item in self.pending_logprobs
+            if at < end < at + len(item.get("token", ""))
+        ]
         rest, mine = self._cut(straddling[0] if straddling else end)
         sent, self.sent, self.holding = self.sent, "", False
         checked = self._check(sent, rest)
@@ -215,6 +218,7 @@ class GroundingCheck:
 
     def _check(self, sent: str, rest: str) -> str:
         """The rest of a sentence whose beginning (`sent`) went out already: kept, or dropped."""
+
         def cite(match: re.Match) -> str:
             if int(match.group(1)) in self.grounds.references:
                 return match.group(0)

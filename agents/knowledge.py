@@ -15,17 +15,60 @@ SUFFIXES = {".md", ".markdown", ".txt", ".rst"}
 MAX_CHUNK_WORDS = 160
 RELATIVE_FLOOR = 0.5
 # Words that say how to look, not what to look for: "what do the docs say about X" is about X.
-QUERY_NOISE = {"knowledge", "base", "doc", "docs", "documentation", "research", "say", "says", "tell",
-               "explain", "describe", "find", "look", "search", "according", "chorus", "please",
-               "background", "overview", "give", "details", "learn", "compute", "calculate", "happen",
-               "happens", "contain", "contains", "offer", "offers", "may", "use", "put", "many", "much",
-               "one", "get", "work", "works", "way", "ways", "thing", "things", "mean", "means"}
+QUERY_NOISE = {
+    "knowledge",
+    "base",
+    "doc",
+    "docs",
+    "documentation",
+    "research",
+    "say",
+    "says",
+    "tell",
+    "explain",
+    "describe",
+    "find",
+    "look",
+    "search",
+    "according",
+    "chorus",
+    "please",
+    "background",
+    "overview",
+    "give",
+    "details",
+    "learn",
+    "compute",
+    "calculate",
+    "happen",
+    "happens",
+    "contain",
+    "contains",
+    "offer",
+    "offers",
+    "may",
+    "use",
+    "put",
+    "many",
+    "much",
+    "one",
+    "get",
+    "work",
+    "works",
+    "way",
+    "ways",
+    "thing",
+    "things",
+    "mean",
+    "means",
+}
 STOPWORD_SET = set(STOPWORDS_EN_PLUS) | QUERY_NOISE
 STOPWORDS = sorted(STOPWORD_SET)
 # The arithmetic part of a request ("... and compute the growth from 120 to 150") is the analyst's.
 ARITHMETIC_CLAUSE = re.compile(
     r"(?:,|;|\band\b|\bthen\b)?\s*\b(?:compute|calculate|work out|sum|add up|what is \d|what's \d)\b.*$",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 

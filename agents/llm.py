@@ -73,8 +73,7 @@ class ProseStream:
         self.agent, self.model, self.base_url = role, llm.model, llm.base_url
         self.temperature = llm.temperature
         self.url = f"{llm.base_url}/chat/completions"
-        self.headers = {"authorization": f"Bearer {llm.api_key.get_secret_value()}",
-                        "content-type": "application/json"}
+        self.headers = {"authorization": f"Bearer {llm.api_key.get_secret_value()}", "content-type": "application/json"}
         # The request's deadline bounds the whole call (the agent's task route enforces it): a queued or
         # whole generation sends nothing for a long time and is not stalled. Only once tokens have begun
         # does a silence of `timeout` fail the call.
@@ -84,18 +83,25 @@ class ProseStream:
 
     def body(self, messages: list[BaseMessage], kwargs: dict[str, Any], streamed: bool) -> bytes:
         extra = kwargs.pop("extra_body", None) or {}
-        body = {"model": self.model, "messages": [as_openai_message(m) for m in messages], "stream": streamed,
-                **({"stream_options": {"include_usage": True}} if streamed else {}),
-                **({"temperature": self.temperature} if self.temperature is not None else {}),
-                **kwargs, **extra}
+        body = {
+            "model": self.model,
+            "messages": [as_openai_message(m) for m in messages],
+            "stream": streamed,
+            **({"stream_options": {"include_usage": True}} if streamed else {}),
+            **({"temperature": self.temperature} if self.temperature is not None else {}),
+            **kwargs,
+            **extra,
+        }
         return orjson.dumps(body)
 
     def _broke_off(self, error: Exception) -> AgentCallError:
-        return AgentCallError(f"the {self.agent}'s LLM at {self.base_url} broke off its answer: "
-                              f"{type(error).__name__}: {error}", llm=True)
+        return AgentCallError(
+            f"the {self.agent}'s LLM at {self.base_url} broke off its answer: {type(error).__name__}: {error}", llm=True
+        )
 
-    async def stream(self, messages: list[BaseMessage], clock: LLMClock, streamed: bool = True,
-                     **kwargs: Any) -> AsyncIterator[Delta]:
+    async def stream(
+        self, messages: list[BaseMessage], clock: LLMClock, streamed: bool = True, **kwargs: Any
+    ) -> AsyncIterator[Delta]:
         """The reply's pieces as they come; an LLM that cannot be reached or refuses is named in a clear
         AgentCallError. The time spent waiting on the LLM is added to `clock`. Not `streamed` (nobody
         reads the reply as it is written), the reply is asked for whole and comes as one piece: the
@@ -106,13 +112,16 @@ class ProseStream:
             response = await self.session.post(self.url, data=body, headers=self.headers, timeout=self.timeout)
         except aiohttp.ClientError as error:  # refused or reset: no retry (one layer)
             clock.waited += time.perf_counter() - waited_since
-            raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} {_failed_how(error)}: "
-                                 f"{type(error).__name__}: {error}", llm=True) from error
+            raise AgentCallError(
+                f"the {self.agent}'s LLM at {self.base_url} {_failed_how(error)}: {type(error).__name__}: {error}",
+                llm=True,
+            ) from error
         try:
             if response.status != 200:
                 text = (await response.read()).decode(errors="replace")
-                raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} answered "
-                                     f"HTTP {response.status}: {text[:200]}", llm=True)
+                raise AgentCallError(
+                    f"the {self.agent}'s LLM at {self.base_url} answered HTTP {response.status}: {text[:200]}", llm=True
+                )
             if not streamed:
                 try:
                     whole = await response.read()
@@ -132,8 +141,11 @@ class ProseStream:
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
-                    raise AgentCallError(f"the {self.agent}'s LLM at {self.base_url} went silent for "
-                                         f"{self.silence:g}s in the middle of its answer", llm=True) from None
+                    raise AgentCallError(
+                        f"the {self.agent}'s LLM at {self.base_url} went silent for "
+                        f"{self.silence:g}s in the middle of its answer",
+                        llm=True,
+                    ) from None
                 except aiohttp.ClientError as error:
                     raise self._broke_off(error) from error
                 finally:

@@ -35,8 +35,13 @@ class LLMGate:
         return (self.waiting + 1) / self.limit * self.mean_seconds
 
     def report(self) -> dict[str, float | int]:
-        return {"running": self.running, "waiting": self.waiting, "limit": self.limit,
-                "queue_limit": self.queue_limit, "expected_wait_seconds": round(self.expected_wait(), 1)}
+        return {
+            "running": self.running,
+            "waiting": self.waiting,
+            "limit": self.limit,
+            "queue_limit": self.queue_limit,
+            "expected_wait_seconds": round(self.expected_wait(), 1),
+        }
 
     @asynccontextmanager
     async def slot(self, deadline: float) -> AsyncIterator[None]:
@@ -65,10 +70,15 @@ class LLMGate:
             LLM_RUNNING.labels(self.agent).set(self.running)
             self._slots.release()
             took = time.monotonic() - started
-            self.mean_seconds = took if self.mean_seconds is None else \
-                (1 - SMOOTHING) * self.mean_seconds + SMOOTHING * took
+            self.mean_seconds = (
+                took if self.mean_seconds is None else (1 - SMOOTHING) * self.mean_seconds + SMOOTHING * took
+            )
 
 
 def busy(agent: str, retry_after: float) -> AgentCallError:
-    return AgentCallError(f"the {agent}'s LLM is busy: all its slots are taken and its queue is full, or the "
-                          f"wait would outlast the request's deadline", busy=True, retry_after=retry_after)
+    return AgentCallError(
+        f"the {agent}'s LLM is busy: all its slots are taken and its queue is full, or the "
+        f"wait would outlast the request's deadline",
+        busy=True,
+        retry_after=retry_after,
+    )

@@ -10,8 +10,18 @@ import re
 from dataclasses import dataclass
 
 CURRENCY = "$€£¥₹"
-SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "b": 1e9,
-          "billion": 1e9, "trillion": 1e12, "tn": 1e12}
+SCALES = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "b": 1e9,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
 
 # A number not glued to a word before it ("SmolLM2", "v1") and not part of a longer number.
 NUMBER_RE = re.compile(
@@ -50,8 +60,11 @@ def mentions(text: str) -> list[Mention]:
         if scale == "m" and not m.group("currency") and m.group("scale") != "M":
             scale = ""  # "5 m" is five metres; "$5m" and "5M" are millions
         value = raw * SCALES.get(scale, 1.0)
-        found.append(Mention(value, raw, bool(m.group("percent")), m.group("currency") or "",
-                             start, m.end(), text[start:m.end()]))
+        found.append(
+            Mention(
+                value, raw, bool(m.group("percent")), m.group("currency") or "", start, m.end(), text[start : m.end()]
+            )
+        )
     return found
 
 
@@ -62,17 +75,45 @@ def _is_sign(text: str, at: int) -> bool:
 
 
 # --- number words ----------------------------------------------------------------------------
-UNITS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
-TENS = {w: 10 * i for i, w in enumerate(["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
-        if w != "_"}
+UNITS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+TENS = {
+    w: 10 * i
+    for i, w in enumerate(["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+    if w != "_"
+}
 MULTIPLIERS = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 WORD = "|".join([*UNITS, *TENS, *MULTIPLIERS, "a", "and"])
 WORDS_RE = re.compile(rf"\b(?:{WORD})(?:[\s-]+(?:{WORD}))*\b", re.IGNORECASE)
 
 
 def words_to_digits(text: str, spoken: dict[float, str] | None = None) -> str:
-    """"two to the power of ten" -> "2 to the power of 10". A lone "one" stays a word ("which one").
+    """ "two to the power of ten" -> "2 to the power of 10". A lone "one" stays a word ("which one").
     spoken, if given, gets each number's words: answers restate a number the way the user said it."""
 
     def replace(match: re.Match) -> str:
@@ -80,17 +121,18 @@ def words_to_digits(text: str, spoken: dict[float, str] | None = None) -> str:
         words = [w for w in re.split(r"[\s-]+", phrase.lower())]
         # trim the joining words at the edges ("and", "a") that are not part of the number
         lead = []
-        while words and words[0] in ("and", "a") and not (
-                words[0] == "a" and len(words) > 1 and words[1] in MULTIPLIERS):
+        while (
+            words and words[0] in ("and", "a") and not (words[0] == "a" and len(words) > 1 and words[1] in MULTIPLIERS)
+        ):
             lead.append(words.pop(0))
         trail: list[str] = []
         while words and words[-1] in ("and", "a"):
             trail.insert(0, words.pop())
         if not words or words == ["one"]:
             return phrase
-        if all(w in MULTIPLIERS for w in words) and re.search(r"\d\s*$", match.string[:match.start()]):
+        if all(w in MULTIPLIERS for w in words) and re.search(r"\d\s*$", match.string[: match.start()]):
             return phrase  # "2.5 million": the scale of the number before it
-        if words == ["a", "dozen"] and re.search(r"\d\s*$", match.string[:match.start()]):
+        if words == ["a", "dozen"] and re.search(r"\d\s*$", match.string[: match.start()]):
             return phrase  # "$4.50 a dozen": a price per dozen, not a count
         number = _words_value(words)
         if number is None:

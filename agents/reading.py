@@ -21,27 +21,55 @@ READERS = [everyday.read_everyday, *RECOGNISERS]  # the whole-request readers fi
 KINDS: list[tuple[re.Pattern[str], set[str], str]] = [
     (everyday.TIP_ASKED, {"tip"}, "a tip"),
     (everyday.LOAN, {"payment", "interest"}, "a loan payment"),
-    (re.compile(r"\bpercentage points?\b|\bhow many points\b", re.IGNORECASE), {"points"}, "a change in percentage points"),
+    (
+        re.compile(r"\bpercentage points?\b|\bhow many points\b", re.IGNORECASE),
+        {"points"},
+        "a change in percentage points",
+    ),
     (everyday.MARKUP, {"markup"}, "a markup"),
-    (re.compile(r"\bhow much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount\b", re.IGNORECASE),
-     {"discount"}, "the amount saved"),
-    (re.compile(r"\b(per person|per head|each person|each of us|everyone (?:owe|pay)s?|each (?:owe|pay)s?)\b", re.IGNORECASE),
-     {"split", "unit_rate"}, "a share per person"),
+    (
+        re.compile(
+            r"\bhow much (?:do|will|would|can|could|did) (?:i|we|you) save|what(?:'s| is) the discount\b", re.IGNORECASE
+        ),
+        {"discount"},
+        "the amount saved",
+    ),
+    (
+        re.compile(
+            r"\b(per person|per head|each person|each of us|everyone (?:owe|pay)s?|each (?:owe|pay)s?)\b", re.IGNORECASE
+        ),
+        {"split", "unit_rate"},
+        "a share per person",
+    ),
     (re.compile(r"\bmargin\b", re.IGNORECASE), {"margin", "share"}, "a margin"),
 ]
-ASKS_BEFORE = re.compile(r"%.*\b(before|original(?:ly)?|old|previous|full price|pre-?tax)\b|"
-                         r"\b(before|original(?:ly)?|old|previous|full price)\b.*%", re.IGNORECASE | re.DOTALL)
-PAY_PER_PERIOD = re.compile(r"\b(earn\w*|salary|wages?|paid|income|make|makes|making|take-?home|i'?m on)\b", re.IGNORECASE)
+ASKS_BEFORE = re.compile(
+    r"%.*\b(before|original(?:ly)?|old|previous|full price|pre-?tax)\b|"
+    r"\b(before|original(?:ly)?|old|previous|full price)\b.*%",
+    re.IGNORECASE | re.DOTALL,
+)
+PAY_PER_PERIOD = re.compile(
+    r"\b(earn\w*|salary|wages?|paid|income|make|makes|making|take-?home|i'?m on)\b", re.IGNORECASE
+)
 ASKS_FIGURES = re.compile(
     r"\b(how much|how many|how long|how far|calculat\w*|comput\w*|work out|percent\w*|total|average|mean|"
     r"rate|share|margin|convert|per|split|tip|growth|worth|cost|price|pay|left|difference|sum|ratio|proportion|"
-    r"doubl\w*|tripl\w*|halv\w*|times|multipl\w*|divid\w*|each)\b|%", re.IGNORECASE)
-PERIOD_TARGET = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b|\b(hourly|daily|weekly|"
-                           r"monthly|yearly|annually)\b", re.IGNORECASE)
-ADD_TO_LIST = re.compile(r"^\s*(?:and\s+)?(?:add|include|with|plus)\s+(.+?)\s*(?:to (?:the|that) list)?\s*[?.!]*$",
-                         re.IGNORECASE)
-OPERATION = re.compile(r"^\s*(?:and\s+|then\s+|now\s+)?(times|multiplied by|x|divided by|minus|less|subtract)\s+"
-                       r"(\d[\d,]*(?:\.\d+)?)\s*[?.!]*$", re.IGNORECASE)  # "and times 3?": the last result, worked on
+    r"doubl\w*|tripl\w*|halv\w*|times|multipl\w*|divid\w*|each)\b|%",
+    re.IGNORECASE,
+)
+PERIOD_TARGET = re.compile(
+    r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b|\b(hourly|daily|weekly|"
+    r"monthly|yearly|annually)\b",
+    re.IGNORECASE,
+)
+ADD_TO_LIST = re.compile(
+    r"^\s*(?:and\s+)?(?:add|include|with|plus)\s+(.+?)\s*(?:to (?:the|that) list)?\s*[?.!]*$", re.IGNORECASE
+)
+OPERATION = re.compile(
+    r"^\s*(?:and\s+|then\s+|now\s+)?(times|multiplied by|x|divided by|minus|less|subtract)\s+"
+    r"(\d[\d,]*(?:\.\d+)?)\s*[?.!]*$",
+    re.IGNORECASE,
+)  # "and times 3?": the last result, worked on
 SYMBOLS = {"times": "*", "multiplied by": "*", "x": "*", "divided by": "/", "minus": "-", "less": "-", "subtract": "-"}
 CONTINUED = re.compile(r"^\s*(?:and|what about|how about|also|plus)\b.{0,40}$", re.IGNORECASE)
 ANNUAL = re.compile(r"\b(annual(?:ly|i[sz]ed)?|a year|per year|each year|yearly|cagr|compound\w*)\b", re.IGNORECASE)
@@ -58,9 +86,13 @@ def label_years(text: str) -> str:
     plain = text
     years = [m for m in mentions(plain) if everyday.is_year(m, plain)]
     for m in reversed(years):
-        plain = plain[:m.start] + " " * (m.end - m.start) + plain[m.end:]
-    plain = re.sub(r"\b(?:in|by|during|for|of|since|until|between|and|to|from|fy)(\s+)(?=[\s,.;:?!]*$|\s{4})",
-                   lambda m: " " * len(m.group(0)), plain, flags=re.IGNORECASE | re.MULTILINE)
+        plain = plain[: m.start] + " " * (m.end - m.start) + plain[m.end :]
+    plain = re.sub(
+        r"\b(?:in|by|during|for|of|since|until|between|and|to|from|fy)(\s+)(?=[\s,.;:?!]*$|\s{4})",
+        lambda m: " " * len(m.group(0)),
+        plain,
+        flags=re.IGNORECASE | re.MULTILINE,
+    )
     if len(years) == 2 and ANNUAL.search(plain) and not OVER_SPAN.search(plain):
         span = abs(years[1].value - years[0].value)
         if span:
@@ -102,13 +134,15 @@ def stated_and_asked_periods(text: str) -> tuple[set[str], set[str]]:
     asked: set[str] = set()
     for name, pattern in everyday.PERIOD_OF.items():
         for match in pattern.finditer(plain):
-            after_figure = any(e <= match.start() and FIGURE_TO_PERIOD.fullmatch(plain[e:match.start()]) for e in ends)
+            after_figure = any(
+                e <= match.start() and FIGURE_TO_PERIOD.fullmatch(plain[e : match.start()]) for e in ends
+            )
             (stated if after_figure else asked).add(name)
     return stated, asked
 
 
 def per_period_asked(text: str, analysis: Analysis) -> Analysis:
-    """"from $15.49 to $17.99 a month. How much more per year?": a change stated per month, asked per year."""
+    """ "from $15.49 to $17.99 a month. How much more per year?": a change stated per month, asked per year."""
     if len(analysis.computations) != 1 or analysis.computations[0].kind in PER_PERIOD_KINDS:
         return analysis
     stated, asked = stated_and_asked_periods(text)
@@ -122,10 +156,17 @@ def per_period_asked(text: str, analysis: Analysis) -> Analysis:
     if f"per {target}" in c.label or f"a {target}" in c.label:
         return analysis
     factor = CALENDAR[target] and CALENDAR[source] / CALENDAR[target]
-    analysis.computations.append(replace(
-        c, label=f"{c.label}, a {source}, per {target}", expression=f"({c.expression}) * {CALENDAR[source]:g} / "
-        f"{CALENDAR[target]:g}", value=c.value * factor, inputs=[*c.inputs], kind="per_period",
-        note="(taking 52 weeks and 12 months a year)" if "week" in (source, target) else ""))
+    analysis.computations.append(
+        replace(
+            c,
+            label=f"{c.label}, a {source}, per {target}",
+            expression=f"({c.expression}) * {CALENDAR[source]:g} / {CALENDAR[target]:g}",
+            value=c.value * factor,
+            inputs=[*c.inputs],
+            kind="per_period",
+            note="(taking 52 weeks and 12 months a year)" if "week" in (source, target) else "",
+        )
+    )
     return analysis
 
 
@@ -144,15 +185,24 @@ def unaccounted(text: str, analysis: Analysis) -> str:
         return f"it asks for {asked[0][1]}, which I could not work out from its wording"
     stated, asked_periods = stated_and_asked_periods(text)
     unanswered = {p for p in asked_periods - stated if not any(p in c.label for c in analysis.computations)}
-    if stated and unanswered and not kinds & (PER_PERIOD_KINDS | {"per_period"}) and \
-            any(c.unit != "%" for c in analysis.computations):
+    if (
+        stated
+        and unanswered
+        and not kinds & (PER_PERIOD_KINDS | {"per_period"})
+        and any(c.unit != "%" for c in analysis.computations)
+    ):
         return f"it asks for a figure per {min(unanswered)}, which I could not work out from its wording"
     if ASKS_BEFORE.search(plain) and "reverse" not in kinds:
         return "it asks for the figure before a change, which I could not work out from its wording"
-    if PAY_PER_PERIOD.search(plain) and "wage" not in kinds and any(c.label.endswith(_RATE_LABELS)
-                                                                    for c in analysis.computations):
+    if (
+        PAY_PER_PERIOD.search(plain)
+        and "wage" not in kinds
+        and any(c.label.endswith(_RATE_LABELS) for c in analysis.computations)
+    ):
         return "pay is counted in working time, and I could not tell which from its wording"
-    if not PAY_PER_PERIOD.search(plain) and any(c.currency and c.label.endswith(_HOURLY) for c in analysis.computations):
+    if not PAY_PER_PERIOD.search(plain) and any(
+        c.currency and c.label.endswith(_HOURLY) for c in analysis.computations
+    ):
         return "money per hour or per day depends on whether it counts working time or all hours"
     return ""
 
@@ -162,8 +212,10 @@ _RATE_LABELS = tuple(f"as a rate per {p}" for p in ("second", "minute", "hour", 
 
 
 def _same_number(m: Mention, value: float) -> bool:
-    return any(abs(abs(value) - abs(written)) <= 1e-9 * max(1.0, abs(written))  # "shrinks 5%" is a rate of -5
-               for written in (m.value, m.raw, m.value / 100))
+    return any(
+        abs(abs(value) - abs(written)) <= 1e-9 * max(1.0, abs(written))  # "shrinks 5%" is a rate of -5
+        for written in (m.value, m.raw, m.value / 100)
+    )
 
 
 def asks_for_figures(text: str) -> bool:
@@ -192,14 +244,16 @@ def _follow_ups(text: str, earlier: list[str]) -> list[str]:
     target = PERIOD_TARGET.search(text)
     old = next(reversed([*PERIOD_TARGET.finditer(previous)]), None)
     if target and old and not everyday.numbers(normalise(text)):  # "and per week?"
-        revised.append(previous[:old.start()] + target.group(0) + previous[old.end():])
+        revised.append(previous[: old.start()] + target.group(0) + previous[old.end() :])
     extra = ADD_TO_LIST.match(text)
     if extra and read(previous).computations:  # "add 40 to the list"
         revised.append(f"{previous.rstrip(' ?.!')}, and {extra.group(1)}?")
     if CONTINUED.match(text) and not everyday.numbers(normalise(text)) and read(previous).computations:
         revised.append(f"{previous.rstrip(' ?.!')}, {text[:1].lower()}{text[1:]}")  # "and the total?"
     if not read(previous).computations:
-        revised.append(f"{previous.rstrip(' ?.!')}, {text[:1].lower()}{text[1:]}")  # "We have $8,000." + "If it grows 6% a year...?"
+        revised.append(
+            f"{previous.rstrip(' ?.!')}, {text[:1].lower()}{text[1:]}"
+        )  # "We have $8,000." + "If it grows 6% a year...?"
     return [r for r in revised if r]
 
 

@@ -51,19 +51,30 @@ class Researcher(Agent):
             except Exception as error:  # the web is optional: say so, keep the local findings
                 log.warning("web search failed: %s", error)
         sources = [
-            Source(ref=n, title=p.chunk.heading, location=p.chunk.location,
-                   snippet=p.chunk.text[:PASSAGE_CHARS], score=round(p.score, 3))
+            Source(
+                ref=n,
+                title=p.chunk.heading,
+                location=p.chunk.location,
+                snippet=p.chunk.text[:PASSAGE_CHARS],
+                score=round(p.score, 3),
+            )
             for n, p in enumerate(passages, start=1)
         ]
         if not passages:  # nothing relevant: say so at once, with no LLM call and no source
-            return Gathered(facts="", detail="0 relevant passages", complete=True, data={"empty": True},
-                            preamble=NOTHING_RELEVANT)
+            return Gathered(
+                facts="", detail="0 relevant passages", complete=True, data={"empty": True}, preamble=NOTHING_RELEVANT
+            )
         footer = "\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources)
         if self.settings.uses_local_llm(self.name):  # basic profile: the passages' words, not a summary
-            return Gathered(facts="", sources=sources, detail=f"{len(passages)} passages, quoted",
-                            preamble=quoted(query, sources) or _numbered(passages), footer=footer, complete=True)
-        return Gathered(facts=_numbered(passages), sources=sources, detail=f"{len(passages)} passages",
-                        footer=footer)
+            return Gathered(
+                facts="",
+                sources=sources,
+                detail=f"{len(passages)} passages, quoted",
+                preamble=quoted(query, sources) or _numbered(passages),
+                footer=footer,
+                complete=True,
+            )
+        return Gathered(facts=_numbered(passages), sources=sources, detail=f"{len(passages)} passages", footer=footer)
 
 
 def research_query(request: str) -> str:

@@ -28,14 +28,46 @@ MAX_STRING_CHARS = 120  # a looping small model fills a string to the bound: kee
 RETRY_TEMPERATURE = 0.7
 RETRY_FREQUENCY_PENALTY = 0.5  # the retry also discourages the loop that ran the first one long
 FLAT_OBJECT = {  # json_object for the embedded model: an object of plain values, bounded
-    "type": "object", "maxProperties": 12,
-    "additionalProperties": {"anyOf": [{"type": "string", "maxLength": MAX_STRING_CHARS}, {"type": "number"},
-                                       {"type": "boolean"}, {"type": "null"}]},
+    "type": "object",
+    "maxProperties": 12,
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "string", "maxLength": MAX_STRING_CHARS},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+        ]
+    },
 }
 WORD = re.compile(r"[a-z]{3,}")
-IGNORED_WORDS = {"the", "and", "for", "with", "get", "set", "this", "that", "from", "what", "tool",
-                 "function", "call", "use", "given", "return", "returns", "value", "values", "one",
-                 "another", "two", "current", "user", "any", "all"}
+IGNORED_WORDS = {
+    "the",
+    "and",
+    "for",
+    "with",
+    "get",
+    "set",
+    "this",
+    "that",
+    "from",
+    "what",
+    "tool",
+    "function",
+    "call",
+    "use",
+    "given",
+    "return",
+    "returns",
+    "value",
+    "values",
+    "one",
+    "another",
+    "two",
+    "current",
+    "user",
+    "any",
+    "all",
+}
 # words a request uses for what a function's own words name (measured: `make eval`, tool choice)
 RELATED_WORDS = {
     "weather": {"rain", "snow", "hot", "cold", "warm", "temperature", "sunny", "forecast", "wind"},
@@ -126,38 +158,50 @@ def _function_words(text: str) -> set[str]:
     return words.union(*(RELATED_WORDS.get(w, set()) for w in words))
 
 
-async def call_function(llm: ChatOpenAI, local: bool, task: TaskRequest, name: str,
-                        messages: list[BaseMessage]) -> StructuredReply:
+async def call_function(
+    llm: ChatOpenAI, local: bool, task: TaskRequest, name: str, messages: list[BaseMessage]
+) -> StructuredReply:
     function = functions(task)[name]
     schema = parameters_schema(function)
     if not local:
         return await _native_call(llm, task, name, messages)
     prompt = SystemMessage(
         f"Call the function `{name}` ({function.get('description', 'no description')}). "
-        "Reply with its arguments as JSON, taking the values from the conversation.")
-    arguments = await _constrained_json(llm, task, [*messages, prompt],
-                                        _json_schema_format("arguments", _bounded(schema)), schema, ARGUMENT_TOKENS)
-    return StructuredReply(tool_calls=[ToolCall(name=name, arguments=arguments)],
-                           detail=f"called {name} (constrained decoding)")
+        "Reply with its arguments as JSON, taking the values from the conversation."
+    )
+    arguments = await _constrained_json(
+        llm, task, [*messages, prompt], _json_schema_format("arguments", _bounded(schema)), schema, ARGUMENT_TOKENS
+    )
+    return StructuredReply(
+        tool_calls=[ToolCall(name=name, arguments=arguments)], detail=f"called {name} (constrained decoding)"
+    )
 
 
-async def _native_call(llm: ChatOpenAI, task: TaskRequest, name: str,
-                       messages: list[BaseMessage]) -> StructuredReply:
+async def _native_call(llm: ChatOpenAI, task: TaskRequest, name: str, messages: list[BaseMessage]) -> StructuredReply:
     """A capable endpoint: the tools as they are, with tool_choice forcing the chosen function."""
-    bound = llm.bind_tools(task.tools, tool_choice={"type": "function", "function": {"name": name}},
-                           parallel_tool_calls=task.parallel_tool_calls)
+    bound = llm.bind_tools(
+        task.tools,
+        tool_choice={"type": "function", "function": {"name": name}},
+        parallel_tool_calls=task.parallel_tool_calls,
+    )
     for _ in range(ATTEMPTS):
         reply = await bound.ainvoke(messages)
         calls = [ToolCall(name=c["name"], arguments=json.dumps(c["args"])) for c in reply.tool_calls]
-        if calls and all(_valid(json.loads(c.arguments), parameters_schema(functions(task)[c.name]))
-                         for c in calls if c.name in functions(task)):
-            return StructuredReply(tool_calls=calls if task.parallel_tool_calls else calls[:1],
-                                   detail=f"called {', '.join(c.name for c in calls)} (native tools)")
+        if calls and all(
+            _valid(json.loads(c.arguments), parameters_schema(functions(task)[c.name]))
+            for c in calls
+            if c.name in functions(task)
+        ):
+            return StructuredReply(
+                tool_calls=calls if task.parallel_tool_calls else calls[:1],
+                detail=f"called {', '.join(c.name for c in calls)} (native tools)",
+            )
     raise StructuredOutputError(f"the model did not produce a valid call of {name}")
 
 
-async def structured_content(llm: ChatOpenAI, local: bool, task: TaskRequest, messages: list[BaseMessage],
-                             max_tokens: int) -> StructuredReply:
+async def structured_content(
+    llm: ChatOpenAI, local: bool, task: TaskRequest, messages: list[BaseMessage], max_tokens: int
+) -> StructuredReply:
     """JSON for response_format: any object for json_object, the schema for json_schema."""
     fmt = task.response_format or {}
     if fmt.get("type") == "json_schema":
@@ -177,8 +221,14 @@ def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
-async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[BaseMessage],
-                            request_format: dict[str, Any], schema: dict[str, Any], max_tokens: int) -> str:
+async def _constrained_json(
+    llm: ChatOpenAI,
+    task: TaskRequest,
+    messages: list[BaseMessage],
+    request_format: dict[str, Any],
+    schema: dict[str, Any],
+    max_tokens: int,
+) -> str:
     """The LLM's JSON under the format, validated against the schema; asked up to ATTEMPTS times
     (warmer after the first, since the same greedy decoding would fail the same way)."""
     payload = [as_openai_message(m) for m in messages]
@@ -188,9 +238,13 @@ async def _constrained_json(llm: ChatOpenAI, task: TaskRequest, messages: list[B
     for attempt in range(ATTEMPTS):
         extra = {"seed": params["seed"]} if "seed" in params else {}
         reply = await llm.root_async_client.chat.completions.create(
-            model=llm.model_name, messages=payload, response_format=request_format, max_tokens=max_tokens,
+            model=llm.model_name,
+            messages=payload,
+            response_format=request_format,
+            max_tokens=max_tokens,
             temperature=temperature if attempt == 0 else max(temperature, RETRY_TEMPERATURE),
-            **extra, **({"frequency_penalty": RETRY_FREQUENCY_PENALTY} if attempt else {}),
+            **extra,
+            **({"frequency_penalty": RETRY_FREQUENCY_PENALTY} if attempt else {}),
         )
         text = reply.choices[0].message.content or ""
         try:

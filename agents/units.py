@@ -63,8 +63,10 @@ NAMES: dict[str, tuple[str, str]] = {
     "st|stone|stones": ("stone", "stone"),
     # area
     "m2|m²|sq m|sqm|square metre|square metres|square meter|square meters": ("meter ** 2", "square metres"),
-    "km2|km²|sq km|square kilometre|square kilometres|square kilometer|square kilometers":
-        ("kilometer ** 2", "square kilometres"),
+    "km2|km²|sq km|square kilometre|square kilometres|square kilometer|square kilometers": (
+        "kilometer ** 2",
+        "square kilometres",
+    ),
     "ft2|ft²|sq ft|sqft|square foot|square feet": ("foot ** 2", "square feet"),
     "sq in|square inch|square inches": ("inch ** 2", "square inches"),
     "sq mi|square mile|square miles": ("mile ** 2", "square miles"),
@@ -109,13 +111,26 @@ def _unit(pint_name: str, shown: str) -> Unit:
 
 
 UNITS: dict[str, Unit] = {
-    alias: unit for aliases, (pint_name, shown) in NAMES.items()
-    for unit in [_unit(pint_name, shown)] for alias in aliases.split("|")
+    alias: unit
+    for aliases, (pint_name, shown) in NAMES.items()
+    for unit in [_unit(pint_name, shown)]
+    for alias in aliases.split("|")
 }
 TEMPERATURES = {
-    "c": "°C", "°c": "°C", "celsius": "°C", "degrees celsius": "°C", "degrees c": "°C", "centigrade": "°C",
-    "f": "°F", "°f": "°F", "fahrenheit": "°F", "degrees fahrenheit": "°F", "degrees f": "°F",
-    "k": "K", "kelvin": "K", "kelvins": "K",
+    "c": "°C",
+    "°c": "°C",
+    "celsius": "°C",
+    "degrees celsius": "°C",
+    "degrees c": "°C",
+    "centigrade": "°C",
+    "f": "°F",
+    "°f": "°F",
+    "fahrenheit": "°F",
+    "degrees fahrenheit": "°F",
+    "degrees f": "°F",
+    "k": "K",
+    "kelvin": "K",
+    "kelvins": "K",
 }
 PINT_TEMPERATURE = {"°C": "degC", "°F": "degF", "K": "kelvin"}
 DECIMAL_DATA = {"kilobytes", "megabytes", "gigabytes", "terabytes", "petabytes"}

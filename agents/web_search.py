@@ -21,13 +21,12 @@ class WebSearch:
 
     async def search(self, query: str, k: int = 3) -> list[Passage]:
         if self.provider == "searxng":
-            response = await self.http.get(
-                f"{self.url}/search", params={"q": query, "format": "json"}, timeout=10
-            )
+            response = await self.http.get(f"{self.url}/search", params={"q": query, "format": "json"}, timeout=10)
             response.raise_for_status()
             items = response.json().get("results", [])[:k]
-            return [_passage(i.get("url", ""), i.get("title", ""), i.get("content", ""), k - n)
-                    for n, i in enumerate(items)]
+            return [
+                _passage(i.get("url", ""), i.get("title", ""), i.get("content", ""), k - n) for n, i in enumerate(items)
+            ]
         if self.provider == "tavily":
             response = await self.http.post(
                 f"{self.url}/search",
@@ -37,8 +36,10 @@ class WebSearch:
             )
             response.raise_for_status()
             items = response.json().get("results", [])[:k]
-            return [_passage(i.get("url", ""), i.get("title", ""), i.get("content", ""),
-                             float(i.get("score", 0))) for i in items]
+            return [
+                _passage(i.get("url", ""), i.get("title", ""), i.get("content", ""), float(i.get("score", 0)))
+                for i in items
+            ]
         return []
 
 

@@ -17,10 +17,11 @@ from agents.grounding import GroundingCheck, grounds_for
 from agents.structured import StructuredReply, call_function, choose_function, structured_content
 from orchestration.protocol import Message, TaskRequest
 
-NO_GROUNDED_ANSWER = ("I can't answer that with figures I can stand behind: no source or computation "
-                      "supports them.")
-NOTHING_TO_QUOTE = ("The knowledge base has nothing on this, and I answer questions of fact only from a "
-                    "source, so I can't answer it here.")
+NO_GROUNDED_ANSWER = "I can't answer that with figures I can stand behind: no source or computation supports them."
+NOTHING_TO_QUOTE = (
+    "The knowledge base has nothing on this, and I answer questions of fact only from a "
+    "source, so I can't answer it here."
+)
 QUESTION = re.compile(r"\b(what|who|where|when|why|which|how)\b|\?\s*$", re.IGNORECASE)
 
 
@@ -59,16 +60,28 @@ class Writer(Agent):
         searched_nothing = any(f.agent == "researcher" and f.data.get("empty") for f in task.findings)
         if not (computed or unread or sources):
             if searched_nothing and QUESTION.search(task.instruction):
-                return Gathered(facts="", detail="nothing to quote", preamble=NOTHING_TO_QUOTE, complete=True,
-                                data={"grounding": "checked by construction: no source, so no fact stated"})
+                return Gathered(
+                    facts="",
+                    detail="nothing to quote",
+                    preamble=NOTHING_TO_QUOTE,
+                    complete=True,
+                    data={"grounding": "checked by construction: no source, so no fact stated"},
+                )
             return None
         answer = body(task.instruction, task.findings)
         if not answer:
             return None
-        return Gathered(facts="", detail=f"{len(task.findings)} findings, composed without the LLM",
-                        preamble=answer, footer=footer(task.findings), complete=True,
-                        data={"grounding": "checked by construction: composed from the computed figures and the "
-                                           "sources' own sentences (basic profile, no model text)"})
+        return Gathered(
+            facts="",
+            detail=f"{len(task.findings)} findings, composed without the LLM",
+            preamble=answer,
+            footer=footer(task.findings),
+            complete=True,
+            data={
+                "grounding": "checked by construction: composed from the computed figures and the "
+                "sources' own sentences (basic profile, no model text)"
+            },
+        )
 
     def user_prompt(self, task: TaskRequest, gathered: Gathered) -> str:
         if not gathered.facts:
@@ -100,8 +113,9 @@ class Writer(Agent):
                 reply.detail += f"; {why}"
                 return reply
             max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 1024)
-            return await structured_content(self.llm.chat, self.settings.uses_local_llm("writer"), task, messages,
-                                            max_tokens)
+            return await structured_content(
+                self.llm.chat, self.settings.uses_local_llm("writer"), task, messages, max_tokens
+            )
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:
         fallback = "" if gathered.preamble else NO_GROUNDED_ANSWER
@@ -114,10 +128,14 @@ class Writer(Agent):
 def this_turns_results(messages: list[Message]) -> tuple[list[Message], list[str]]:
     """The earlier turns, and the results of the functions called after this turn's question."""
     at = len(messages)
-    while at and (messages[at - 1].role == "tool" or (messages[at - 1].role == "assistant"
-                                                       and messages[at - 1].tool_calls)):
+    while at and (
+        messages[at - 1].role == "tool" or (messages[at - 1].role == "assistant" and messages[at - 1].tool_calls)
+    ):
         at -= 1
     names = {call.id: call.name for m in messages[at:] for call in m.tool_calls or []}
-    results = [f"{m.name or names.get(m.tool_call_id or '', 'a function')}: {m.content}"
-               for m in messages[at:] if m.role == "tool"]
+    results = [
+        f"{m.name or names.get(m.tool_call_id or '', 'a function')}: {m.content}"
+        for m in messages[at:]
+        if m.role == "tool"
+    ]
     return messages[:at], results

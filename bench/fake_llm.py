@@ -65,7 +65,7 @@ def prose(count: int, stop: list[str]) -> tuple[list[str], bool]:
         cut = min((at for s in stop if (at := (text + piece).find(s)) >= 0), default=-1)
         if cut >= 0:
             if cut > len(text):
-                tokens.append((text + piece)[len(text):cut])
+                tokens.append((text + piece)[len(text) : cut])
             return tokens, True
         text += piece
         tokens.append(piece)
@@ -168,9 +168,13 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
     async def chat(request: Request):
         body = await request.json()
         said = Conversation(body.get("messages") or [])
-        record = {"said": said.text, "stream": bool(body.get("stream")), "outcome": "running",
-                  "context": [m.get("content") for m in body.get("messages") or []],
-                  "params": {k: v for k, v in body.items() if k not in ("messages", "tools", "response_format")}}
+        record = {
+            "said": said.text,
+            "stream": bool(body.get("stream")),
+            "outcome": "running",
+            "context": [m.get("content") for m in body.get("messages") or []],
+            "params": {k: v for k, v in body.items() if k not in ("messages", "tools", "response_format")},
+        }
         received.append(record)
         function = called_function(body)
         fmt = body.get("response_format") or {}
@@ -180,12 +184,17 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
         pieces: list[str] = []
         if function is not None:
             arguments = json.dumps(instance(function.get("parameters") or {"type": "object"}, said))
-            call = {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
-                    "function": {"name": function["name"], "arguments": arguments}}
+            call = {
+                "id": f"call_{uuid.uuid4().hex[:12]}",
+                "type": "function",
+                "function": {"name": function["name"], "arguments": arguments},
+            }
             message["tool_calls"], finish = [call], "tool_calls"
         elif fmt.get("type") in ("json_schema", "json_object"):
-            schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object", "properties": {
-                "answer": {"type": "string"}}}
+            schema = (fmt.get("json_schema") or {}).get("schema") or {
+                "type": "object",
+                "properties": {"answer": {"type": "string"}},
+            }
             message["content"] = json.dumps(instance(schema, said))
             pieces, finish = [message["content"]], "stop"
         else:
@@ -206,14 +215,36 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
             choice: dict[str, Any] = {"index": 0, "finish_reason": finish, "message": message}
             if top is not None:
                 choice["logprobs"] = {"content": [logprob(p, top) for p in pieces]}
-            return {"id": ident, "object": "chat.completion", "created": created, "model": MODEL, "usage": usage,
-                    "choices": [choice]}
+            return {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": MODEL,
+                "usage": usage,
+                "choices": [choice],
+            }
 
         def chunk(delta: dict, finish: str | None = None, logprobs: list | None = None, **extra) -> str:
-            choice = {"index": 0, "delta": delta, "finish_reason": finish,
-                      **({"logprobs": {"content": logprobs}} if logprobs is not None else {})}
-            return "data: " + json.dumps({"id": ident, "object": "chat.completion.chunk", "created": created,
-                                          "model": MODEL, "choices": [choice], **extra}) + "\n\n"
+            choice = {
+                "index": 0,
+                "delta": delta,
+                "finish_reason": finish,
+                **({"logprobs": {"content": logprobs}} if logprobs is not None else {}),
+            }
+            return (
+                "data: "
+                + json.dumps(
+                    {
+                        "id": ident,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": MODEL,
+                        "choices": [choice],
+                        **extra,
+                    }
+                )
+                + "\n\n"
+            )
 
         async def stream() -> AsyncIterator[str]:
             ended = False
@@ -221,11 +252,26 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
                 yield chunk({"role": "assistant", "content": ""})
                 for call in message.get("tool_calls") or []:
                     arguments = call["function"]["arguments"]
-                    yield chunk({"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
-                                                 "function": {"name": call["function"]["name"], "arguments": ""}}]})
+                    yield chunk(
+                        {
+                            "tool_calls": [
+                                {
+                                    "index": 0,
+                                    "id": call["id"],
+                                    "type": "function",
+                                    "function": {"name": call["function"]["name"], "arguments": ""},
+                                }
+                            ]
+                        }
+                    )
                     for at in range(0, len(arguments), ARGUMENT_PIECE):
-                        yield chunk({"tool_calls": [{"index": 0, "function": {
-                            "arguments": arguments[at:at + ARGUMENT_PIECE]}}]})
+                        yield chunk(
+                            {
+                                "tool_calls": [
+                                    {"index": 0, "function": {"arguments": arguments[at : at + ARGUMENT_PIECE]}}
+                                ]
+                            }
+                        )
                 for i, piece in enumerate(pieces):
                     if delay:
                         await asyncio.sleep(delay)
@@ -250,8 +296,15 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20, help="tokens in each answer")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
     args = parser.parse_args()
-    uvicorn.run(create_app(args.tokens, args.delay), host=args.host, port=args.port, log_level="warning",
-                loop="uvloop", http="httptools", access_log=False)
+    uvicorn.run(
+        create_app(args.tokens, args.delay),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -56,12 +56,12 @@ async def _one(http: aiohttp.ClientSession, url: str, body: dict, headers: dict,
     out.seconds.append(time.perf_counter() - started)
 
 
-async def requests(url: str, body: dict, count: int, concurrency: int = 1,
-                   headers: dict | None = None) -> Latencies:
+async def requests(url: str, body: dict, count: int, concurrency: int = 1, headers: dict | None = None) -> Latencies:
     """`count` requests, `concurrency` at a time (1: one after another)."""
     out = Latencies()
     queue = iter(range(count))
     async with session(concurrency) as http:
+
         async def worker() -> None:
             for _ in queue:
                 await _one(http, url, body, headers or {}, out)
@@ -108,5 +108,3 @@ async def stream(http: aiohttp.ClientSession, url: str, body: dict, headers: dic
     except aiohttp.ClientError as error:
         return StreamTiming(first, last, len(parts), "".join(parts), f"{type(error).__name__}: {error}")
     return StreamTiming(first, last, len(parts), "".join(parts), progress=progress)
-
-

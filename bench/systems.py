@@ -35,11 +35,11 @@ class Stack:
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.endswith(("_PORT", "_URL"))}
-        env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()
-                    if name != "redis"})
+        env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items() if name != "redis"})
         env.update(
             REDIS_URL=f"redis://127.0.0.1:{self.ports['redis']}/0",
-            RUN_DIR=str(self.root / "run"), DATA_DIR=str(self.root / "data"),
+            RUN_DIR=str(self.root / "run"),
+            DATA_DIR=str(self.root / "data"),
             LOCAL_LLM_PORT=str(self.ports["llm"]),
             TIKTOKEN_CACHE_DIR=str(ROOT / ".data" / "tiktoken"),
         )
@@ -47,8 +47,15 @@ class Stack:
         return env
 
     def run(self, command: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "runtime", command], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=timeout, check=check)
+        return subprocess.run(
+            [sys.executable, "-m", "runtime", command],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+        )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -103,8 +110,12 @@ def free_ports(names: Iterable[str] = STACK_PARTS) -> dict[str, int]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...; empty: not under xdist
     block = int(worker[2:]) + 1 if worker[2:].isdigit() else 0
     low = PORTS_FROM + block * PORT_BLOCK
-    ports = _port_cycles.setdefault(block, itertools.cycle(
-        [*range(low + (start := random.randrange(PORT_BLOCK)), low + PORT_BLOCK), *range(low, low + start)]))
+    ports = _port_cycles.setdefault(
+        block,
+        itertools.cycle(
+            [*range(low + (start := random.randrange(PORT_BLOCK)), low + PORT_BLOCK), *range(low, low + start)]
+        ),
+    )
     found: dict[str, int] = {}
     for name in names:
         for _ in range(PORT_BLOCK):
@@ -151,8 +162,20 @@ class FakeLLM:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.fake_llm", "--port", str(self.port),
-                                         "--tokens", str(self.tokens), "--delay", str(self.delay)], cwd=ROOT)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.fake_llm",
+                "--port",
+                str(self.port),
+                "--tokens",
+                str(self.tokens),
+                "--delay",
+                str(self.delay),
+            ],
+            cwd=ROOT,
+        )
         wait_for(f"http://127.0.0.1:{self.port}/health", "the fake LLM", timeout=30)
 
     def stop(self) -> None:
@@ -195,15 +218,16 @@ def chorus_on_fake_llm(llm_url: str, extra_env: dict[str, str] | None = None):
 
 
 @contextmanager
-def chorus_on_a_fake_in_the_models_place(tokens: int = 24, delay: float = 0.0,
-                                         extra_env: dict[str, str] | None = None):
+def chorus_on_a_fake_in_the_models_place(tokens: int = 24, delay: float = 0.0, extra_env: dict[str, str] | None = None):
     """A whole Chorus system with the fake LLM where the embedded model would be (its port, with the
     embedded model not started): the team runs exactly as on the embedded model (rules plan, the
     calculator computes, answers of fact are composed), and only the model's own words are the fake's.
     The wire contract and the team's mechanics are tested on it. The fake is `system.llm`."""
     ports = free_ports()
-    with FakeLLM(ports["llm"], tokens, delay) as llm, \
-            chorus_system({"EMBEDDED_LLM": "off", **(extra_env or {})}, ports=ports) as system:
+    with (
+        FakeLLM(ports["llm"], tokens, delay) as llm,
+        chorus_system({"EMBEDDED_LLM": "off", **(extra_env or {})}, ports=ports) as system,
+    ):
         system.llm = llm
         yield system
 
@@ -237,13 +261,33 @@ def litellm_proxy(port: int, upstream: str, model: str = "fake-llm"):
         "    litellm_params:\n"
         f"      model: openai/{model}\n"
         f"      api_base: {upstream}\n"
-        "      api_key: none\n")
-    env = dict(os.environ, LITELLM_MASTER_KEY=BENCH_KEY, LITELLM_LOCAL_MODEL_COST_MAP="True",
-               LITELLM_TELEMETRY="False", LITELLM_LOG="ERROR")
+        "      api_key: none\n"
+    )
+    env = dict(
+        os.environ,
+        LITELLM_MASTER_KEY=BENCH_KEY,
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        LITELLM_TELEMETRY="False",
+        LITELLM_LOG="ERROR",
+    )
     log = open(folder / "litellm.log", "wb")
-    process = subprocess.Popen([str(python.parent / "litellm"), "--config", str(config), "--host", "127.0.0.1",
-                                "--port", str(port), "--num_workers", "1"],
-                               cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            str(python.parent / "litellm"),
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--num_workers",
+            "1",
+        ],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/health/liveliness", "LiteLLM's proxy", timeout=180)
         yield process

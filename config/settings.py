@@ -78,10 +78,14 @@ def host_ports(value: str) -> list[tuple[str, int]]:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore",
-        case_sensitive=False, env_ignore_empty=True,  # an empty VAR= means "use the default"
+        env_file=PROJECT_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,  # an empty VAR= means "use the default"
         # WRITER_LLM_BASE_URL is writer_llm.base_url: split once, after the field's own name
-        env_nested_delimiter="_", env_nested_max_split=1,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
     )
 
     # --- where each process listens ---
@@ -190,8 +194,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("llm_base_url", "embeddings_base_url", "web_search_url", "supervisor_url", "researcher_url",
-                     "analyst_url", "writer_url")
+    @field_validator(
+        "llm_base_url",
+        "embeddings_base_url",
+        "web_search_url",
+        "supervisor_url",
+        "researcher_url",
+        "analyst_url",
+        "writer_url",
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         return _http_url(value)
@@ -207,8 +218,14 @@ class Settings(BaseSettings):
     def llm_for(self, role: LLMRole) -> LLMSettings:
         """The LLM an agent uses: its own overrides on top of the shared defaults."""
         own = {"supervisor": self.supervisor_llm, "researcher": self.researcher_llm, "writer": self.writer_llm}[role]
-        defaults = {"base_url": self.llm_base_url, "model": self.llm_model, "api_key": self.llm_api_key,
-                    "temperature": self.llm_temperature, "timeout": self.llm_timeout, "logprobs": self.llm_logprobs}
+        defaults = {
+            "base_url": self.llm_base_url,
+            "model": self.llm_model,
+            "api_key": self.llm_api_key,
+            "temperature": self.llm_temperature,
+            "timeout": self.llm_timeout,
+            "logprobs": self.llm_logprobs,
+        }
         merged = LLMSettings.model_validate(defaults | own.model_dump(exclude_none=True))
         return merged.model_copy(update={"base_url": (merged.base_url or self.local_llm_url).rstrip("/")})
 

@@ -46,8 +46,9 @@ def judge(row: dict, answer: str) -> tuple[str, str]:
     given = [m for turn in row["turns"] for m in mentions(words_to_digits(turn))]
 
     def known(m: Mention) -> bool:
-        return any(_shows(m, v) for v in row["expected"] + row["allowed"]) or \
-            any(_shows(m, g.value) or _shows(m, g.raw) for g in given)
+        return any(_shows(m, v) for v in row["expected"] + row["allowed"]) or any(
+            _shows(m, g.value) or _shows(m, g.raw) for g in given
+        )
 
     invented = [m.text.strip() for m in found if not known(m)]
     if invented:
@@ -85,9 +86,11 @@ def print_half(half: str, outcomes: list[Outcome], show_misses: bool) -> bool:
     counts = {v: sum(o.verdict == v for o in outcomes) for v in ("right", "declined", "wrong")}
     n = len(outcomes)
     times = [o.seconds for o in outcomes]
-    print(f"{half} half, {n} questions: right {counts['right']} ({counts['right'] / n:.0%}), "
-          f"declined {counts['declined']}, wrong {counts['wrong']}; whole answer: median "
-          f"{statistics.median(times):.2f} s, slowest {max(times):.2f} s")
+    print(
+        f"{half} half, {n} questions: right {counts['right']} ({counts['right'] / n:.0%}), "
+        f"declined {counts['declined']}, wrong {counts['wrong']}; whole answer: median "
+        f"{statistics.median(times):.2f} s, slowest {max(times):.2f} s"
+    )
     for o in outcomes:
         if o.verdict != "right" and show_misses:
             print(f"    {o.verdict}: {o.why}: {o.row['turns'][-1][:70]!r} -> {' '.join(o.answer.split())[:150]!r}")

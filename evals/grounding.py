@@ -54,8 +54,11 @@ def judge_computation(request: str, answer: str, expected: float) -> Verdict:
     if not any(_shows(m, expected) for m in found):
         return Verdict(False, f"expected {expected:g} not in the answer")
     given = mentions(words_to_digits(request))  # "six" is a number the user gave
-    invented = [m.text for m in found
-                if not _shows(m, expected) and not any(_shows(m, g.value) or _shows(m, g.raw) for g in given)]
+    invented = [
+        m.text
+        for m in found
+        if not _shows(m, expected) and not any(_shows(m, g.value) or _shows(m, g.raw) for g in given)
+    ]
     return Verdict(not invented, f"invented {invented}" if invented else "")
 
 
@@ -92,9 +95,11 @@ def run(base_url: str, rows: list[dict]) -> list[tuple[dict, str, Verdict]]:
 
 
 def print_figures(outcomes: list[tuple[dict, str, Verdict]]) -> bool:
-    names = {"compute": "computed answers right with no invented number",
-             "research": "research answers citing the expected source",
-             "no_sources": "source-free answers citing nothing"}
+    names = {
+        "compute": "computed answers right with no invented number",
+        "research": "research answers citing the expected source",
+        "no_sources": "source-free answers citing nothing",
+    }
     met = True
     for kind, name in names.items():
         rows = [(row, answer, v) for row, answer, v in outcomes if row["kind"] == kind]

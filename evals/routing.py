@@ -24,8 +24,7 @@ def score(rows: list[dict], plans: list[Plan | None]) -> tuple[int, list[str]]:
         if chosen == sorted(row["agents"]):
             right += 1
         else:
-            misses.append(f"    expected {'+'.join(row['agents'])}, got {'+'.join(chosen)}: "
-                          f"{row['request'][:70]!r}")
+            misses.append(f"    expected {'+'.join(row['agents'])}, got {'+'.join(chosen)}: {row['request'][:70]!r}")
     return right, misses
 
 
@@ -49,5 +48,7 @@ def report(settings: Settings) -> None:
     valid = sum(p is not None for p in plans)
     right, misses = score(rows, plans)
     model = settings.llm_for("supervisor").model
-    print(f"llm planner ({model}): {right}/{len(rows)} = {right / len(rows):.1%} "
-          f"({valid} valid plans; invalid ones fall back to the rules in service)")
+    print(
+        f"llm planner ({model}): {right}/{len(rows)} = {right / len(rows):.1%} "
+        f"({valid} valid plans; invalid ones fall back to the rules in service)"
+    )

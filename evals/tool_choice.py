@@ -24,14 +24,28 @@ TOOLS = {
     "convert_currency": "Convert an amount of money from one currency to another",
     "create_event": "Create an event in the user's calendar at a date and time",
 }
-SPECS = [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object"}}}
-         for n, d in TOOLS.items()]
-DECISION = {"type": "json_schema", "json_schema": {"name": "decision", "strict": True, "schema": {
-    "type": "object", "additionalProperties": False, "required": ["function"],
-    "properties": {"function": {"enum": [*TOOLS, "none"]}}}}}
-PROMPT = ("You decide whether a request needs one of these functions. Functions:\n"
-          + "\n".join(f"- {n}: {d}" for n, d in TOOLS.items())
-          + "\nAnswer with the function's name, or none when the request needs no function.")
+SPECS = [
+    {"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object"}}}
+    for n, d in TOOLS.items()
+]
+DECISION = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "decision",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["function"],
+            "properties": {"function": {"enum": [*TOOLS, "none"]}},
+        },
+    },
+}
+PROMPT = (
+    "You decide whether a request needs one of these functions. Functions:\n"
+    + "\n".join(f"- {n}: {d}" for n, d in TOOLS.items())
+    + "\nAnswer with the function's name, or none when the request needs no function."
+)
 
 
 def load_rows() -> list[dict]:
@@ -57,8 +71,10 @@ def score(name: str, rows: list[dict], decided: list[str | None]) -> None:
     right = [row["expected"] == d for row, d in zip(rows, decided)]
     calls = [r for r, row in zip(right, rows) if row["expected"]]
     words = [r for r, row in zip(right, rows) if not row["expected"]]
-    print(f"{name}: {sum(right)}/{len(rows)} = {sum(right) / len(rows):.1%} "
-          f"(calls the right function {sum(calls)}/{len(calls)}, answers in words {sum(words)}/{len(words)})")
+    print(
+        f"{name}: {sum(right)}/{len(rows)} = {sum(right) / len(rows):.1%} "
+        f"(calls the right function {sum(calls)}/{len(calls)}, answers in words {sum(words)}/{len(words)})"
+    )
     for row, d, ok in zip(rows, decided, right):
         if not ok:
             print(f"    expected {row['expected']}, got {d}: {row['request'][:70]!r}")

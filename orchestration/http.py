@@ -32,5 +32,7 @@ def make_session() -> aiohttp.ClientSession:
 
 def make_http_client(session: aiohttp.ClientSession | None = None) -> httpx.AsyncClient:
     """An httpx client over `session` (a new one if not given); closing it closes the session."""
-    return httpx.AsyncClient(transport=AiohttpTransport(client=session or make_session()),
-                             timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT))
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(client=session or make_session()),
+        timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT),
+    )

@@ -69,7 +69,9 @@ ANALYSIS = re.compile(
 )
 HAS_NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion|dozen|half)\b", re.IGNORECASE)
+    r"fifty|hundred|thousand|million|billion|dozen|half)\b",
+    re.IGNORECASE,
+)
 RESEARCH = re.compile(  # asks for facts, whatever else it asks
     r"\b(research\w*|look up|find( out)?|search\w*|according to|knowledge base|docs?|documentation|"
     r"what does .{1,60} say|what do(es)? (the|our) |explain\w*|describe (the|how|what|our|its)|"
@@ -79,7 +81,8 @@ RESEARCH = re.compile(  # asks for facts, whatever else it asks
     re.IGNORECASE,
 )
 QUESTION = re.compile(  # a plain question: facts, unless it is only about figures
-    r"\b(what is|what are|who|where|when|why|which|how)\b|\?\s*$", re.IGNORECASE,
+    r"\b(what is|what are|who|where|when|why|which|how)\b|\?\s*$",
+    re.IGNORECASE,
 )
 WRITING = re.compile(
     r"\b(describe an? |suggest|recommend|give me (a|an|some|\w+) (ideas?|quotes?|names?)|quote|come up with|brainstorm|imagine|invent|name for|names for|ideas? for|"
@@ -102,14 +105,19 @@ FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?", "and per week?"
     r"|^.{0,40}\b(is|was|would be) (that|it|this)\s*[?.!]*\s*$",  # "How much per year is that?"
     re.IGNORECASE,
 )
-STRONG_RESEARCH = re.compile(r"\b(knowledge base|docs?|documentation|according to|sources?|cite|research\w*)\b", re.IGNORECASE)
-CLAUSE = re.compile(r"[.?!;]+\s+|,\s*(?:and|but|also|then)\s+|\s+and\s+(?=(?:compute|calculate|work out|figure out)\b)", re.IGNORECASE)
+STRONG_RESEARCH = re.compile(
+    r"\b(knowledge base|docs?|documentation|according to|sources?|cite|research\w*)\b", re.IGNORECASE
+)
+CLAUSE = re.compile(
+    r"[.?!;]+\s+|,\s*(?:and|but|also|then)\s+|\s+and\s+(?=(?:compute|calculate|work out|figure out)\b)", re.IGNORECASE
+)
 
 
 def asks_for_facts(text: str) -> bool:
     """A research cue in a clause of its own: "find the median of 7, 3 and 9" asks for a figure, not facts."""
     return bool(STRONG_RESEARCH.search(text)) or any(
-        RESEARCH.search(clause) and not re.search(r"\d", clause) for clause in CLAUSE.split(text))
+        RESEARCH.search(clause) and not re.search(r"\d", clause) for clause in CLAUSE.split(text)
+    )
 
 
 def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
@@ -118,8 +126,14 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
         previous = plan_by_rules(earlier[-1])
         if "analyst" in previous.agents:
             return Plan(kind="analysis", agents=["analyst"], reason="follow-up to a computation")
-    if earlier and ANALYSIS.search(text) and not HAS_NUMBER.search(text) and HAS_NUMBER.search(earlier[-1]) \
-            and not asks_for_facts(text) and len(text.split()) <= 12:
+    if (
+        earlier
+        and ANALYSIS.search(text)
+        and not HAS_NUMBER.search(text)
+        and HAS_NUMBER.search(earlier[-1])
+        and not asks_for_facts(text)
+        and len(text.split()) <= 12
+    ):
         return Plan(kind="analysis", agents=["analyst"], reason="asks for a figure of the numbers given before")
     if not text or (SMALL_TALK.match(text) and not ANALYSIS.search(text)):
         return Plan(kind="small_talk", agents=[], reason="greeting or small talk: fast path")
@@ -133,8 +147,9 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
         # "Rewrite this ..." / "Write a haiku about ..." go straight to the writer.
         return Plan(kind="writing", agents=[], reason="plain writing: fast path")
     if wants_research and wants_analysis:
-        return Plan(kind="research_and_analysis", agents=["researcher", "analyst"],
-                    reason="asks for facts and for figures")
+        return Plan(
+            kind="research_and_analysis", agents=["researcher", "analyst"], reason="asks for facts and for figures"
+        )
     if wants_analysis:
         return Plan(kind="analysis", agents=["analyst"], reason="asks for figures")
     if wants_research:
@@ -170,9 +185,9 @@ PLANNER_PROMPT = (
 async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
     """The LLM's plan, or None when it is invalid or useless (then the rules decide)."""
     bound = llm.bind(
-        response_format={"type": "json_schema",
-                         "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}},
-        max_tokens=120, temperature=0,
+        response_format={"type": "json_schema", "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}},
+        max_tokens=120,
+        temperature=0,
     )
     try:
         reply = await bound.ainvoke([SystemMessage(PLANNER_PROMPT), HumanMessage(request)])
@@ -187,9 +202,13 @@ async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
     if len(agents) != len(set(parsed.agents)):
         return None
     kind: RequestKind = (
-        "research_and_analysis" if len(agents) == 2 else
-        "research" if agents == ["researcher"] else
-        "analysis" if agents == ["analyst"] else "writing"
+        "research_and_analysis"
+        if len(agents) == 2
+        else "research"
+        if agents == ["researcher"]
+        else "analysis"
+        if agents == ["analyst"]
+        else "writing"
     )
     return Plan(kind=kind, agents=agents, reason=parsed.reason[:200], planner="llm")
 

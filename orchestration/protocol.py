@@ -184,8 +184,9 @@ class TaskResult(BaseModel):
     choices: list[Choice] = Field(default_factory=list, description="Every choice, when n > 1 or logprobs")
 
     def all_choices(self) -> list[Choice]:
-        return self.choices or [Choice(index=0, output=self.output, finish_reason=self.finish_reason,
-                                       tool_calls=self.tool_calls)]
+        return self.choices or [
+            Choice(index=0, output=self.output, finish_reason=self.finish_reason, tool_calls=self.tool_calls)
+        ]
 
 
 class ErrorInfo(BaseModel):
@@ -200,8 +201,15 @@ class ErrorInfo(BaseModel):
     def of(cls, error: BaseException, agent: str) -> ErrorInfo:
         kind, retry_after = "agent_error", None
         if isinstance(error, AgentCallError):
-            kind = ("deadline_exceeded" if error.deadline else "llm_busy" if error.busy else
-                    "llm_unavailable" if error.llm else "agent_error")
+            kind = (
+                "deadline_exceeded"
+                if error.deadline
+                else "llm_busy"
+                if error.busy
+                else "llm_unavailable"
+                if error.llm
+                else "agent_error"
+            )
             retry_after = error.retry_after
         return cls(message=str(error) or type(error).__name__, type=kind, agent=agent, retry_after=retry_after)
 
@@ -249,14 +257,15 @@ class TaskEvent(BaseModel):
         return frame(self.data.model_dump_json().encode(), self.type.value)
 
 
-def token(delta: str, agent: str | None = None, index: int = 0,
-          logprobs: list[dict[str, Any]] | None = None) -> TaskEvent:
+def token(
+    delta: str, agent: str | None = None, index: int = 0, logprobs: list[dict[str, Any]] | None = None
+) -> TaskEvent:
     return TaskEvent(type=EventType.token, data=Token(delta=delta, agent=agent, index=index, logprobs=logprobs))
 
 
 def pieces(text: str, size: int = 16) -> list[str]:
     """Text that exists whole (JSON, a computed line, a call's arguments) still streams, in small pieces."""
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 async def within(events: AsyncGenerator[TaskEvent, None], deadline: float) -> AsyncGenerator[TaskEvent, None]:
@@ -312,8 +321,17 @@ class TaskStream:
 class AgentCallError(Exception):
     """A call to another server failed; `retryable` is true only where nothing can have run twice."""
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
-                 deadline: bool = False, llm: bool = False, busy: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        deadline: bool = False,
+        llm: bool = False,
+        busy: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
@@ -324,9 +342,15 @@ class AgentCallError(Exception):
 
     @classmethod
     def of(cls, info: ErrorInfo, status: int | None = None) -> AgentCallError:
-        return cls(info.message, status=status, retryable=status in RETRYABLE_STATUSES,
-                   deadline=info.type == "deadline_exceeded" or status == 504, llm=info.type == "llm_unavailable",
-                   busy=info.type == "llm_busy", retry_after=info.retry_after)
+        return cls(
+            info.message,
+            status=status,
+            retryable=status in RETRYABLE_STATUSES,
+            deadline=info.type == "deadline_exceeded" or status == 504,
+            llm=info.type == "llm_unavailable",
+            busy=info.type == "llm_busy",
+            retry_after=info.retry_after,
+        )
 
     @property
     def shows_broken(self) -> bool:
@@ -347,8 +371,9 @@ def _raise_for_status(response: aiohttp.ClientResponse, body: bytes) -> None:
         info = ErrorInfo.model_validate_json(body)
     except ValueError:
         info = ErrorInfo(message=body.decode(errors="replace")[:300] or (response.reason or ""))
-    raise AgentCallError.of(info.model_copy(update={"message": f"HTTP {response.status}: {info.message}"}),
-                            status=response.status)  # 504: the task route's answer when the deadline passed
+    raise AgentCallError.of(
+        info.model_copy(update={"message": f"HTTP {response.status}: {info.message}"}), status=response.status
+    )  # 504: the task route's answer when the deadline passed
 
 
 def _is_retryable(error: BaseException) -> bool:
@@ -372,19 +397,28 @@ class TaskClient:
             headers["x-conversation-id"] = task.conversation_id
         return headers
 
-    async def _post(self, base_url: str, task: TaskRequest, stream: bool,
-                    timeout: aiohttp.ClientTimeout | None = None) -> aiohttp.ClientResponse:
+    async def _post(
+        self, base_url: str, task: TaskRequest, stream: bool, timeout: aiohttp.ClientTimeout | None = None
+    ) -> aiohttp.ClientResponse:
         """The task sent, and the response once it says 200. Retried with backoff only when it never
         reached the other side (a refused connection, or a 503 refusal): the one layer of retries in
         Chorus, for whole and streamed tasks alike. Once a response is read nothing is retried."""
         body = for_callee(task, stream=stream).model_dump_json()
-        retrying = AsyncRetrying(retry=retry_if_exception(_is_retryable), stop=stop_after_attempt(self.attempts),
-                                 wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_is_retryable),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            reraise=True,
+        )
         async for attempt in retrying:
             with attempt:
                 try:
-                    response = await self.session.post(base_url + TASKS_PATH, data=body, headers=self._headers(task),
-                                                       timeout=timeout or self.session.timeout)
+                    response = await self.session.post(
+                        base_url + TASKS_PATH,
+                        data=body,
+                        headers=self._headers(task),
+                        timeout=timeout or self.session.timeout,
+                    )
                 except aiohttp.ClientError as error:
                     raise _transport_error(error) from error
                 if response.status != 200:
@@ -416,8 +450,9 @@ class TaskClient:
         The whole-task deadline is the caller's to enforce (an asyncio.timeout around the loop that
         consumes this); here each read waits at most until the deadline.
         """
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT,
-                                        sock_read=max(task.seconds_left(), 0.001))
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=CONNECT_TIMEOUT, sock_read=max(task.seconds_left(), 0.001)
+        )
         response = await self._post(base_url, task, stream=True, timeout=timeout)
         try:
             async for event, data in events_of(response.content.iter_any()):

@@ -28,7 +28,7 @@ async def events_of(content: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, b
         searched = max(len(buffer) - 1, 0)
         buffer += chunk
         while (end := buffer.find(b"\n\n", searched)) >= 0:
-            block, buffer, searched = bytes(buffer[:end]), buffer[end + 2:], 0
+            block, buffer, searched = bytes(buffer[:end]), buffer[end + 2 :], 0
             event, data = "message", []
             for line in block.split(b"\n"):
                 if line.startswith(b"event:"):

@@ -88,8 +88,9 @@ class Team:
         self.settings = settings
         self.client = client
         self.planner_llm = planner_llm
-        self.circuits = Circuits(AGENT_NAMES, settings.circuit_breaker_failures,
-                                 settings.circuit_breaker_cooldown_seconds)
+        self.circuits = Circuits(
+            AGENT_NAMES, settings.circuit_breaker_failures, settings.circuit_breaker_cooldown_seconds
+        )
         self.graph = self._build()
 
     def _build(self):
@@ -136,29 +137,41 @@ class Team:
                 plan = await plan_request(task.instruction, self.settings, self.planner_llm, earlier)
         except TimeoutError:  # an LLM planner too slow for the deadline: the rules decide
             plan = plan_by_rules(task.instruction, earlier)
-        step = Step(agent="supervisor", name="plan", duration_ms=_ms(t0), agents=list(plan.team),
-                    detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}")
+        step = Step(
+            agent="supervisor",
+            name="plan",
+            duration_ms=_ms(t0),
+            agents=list(plan.team),
+            detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}",
+        )
         emit(TaskEvent(type=EventType.step_finished, data=step))
-        return _then({"plan": plan, "pending": list(plan.agents), "steps": [step],
-                      "llm_ms": step.duration_ms if plan.planner == "llm" else 0.0})
+        return _then(
+            {
+                "plan": plan,
+                "pending": list(plan.agents),
+                "steps": [step],
+                "llm_ms": step.duration_ms if plan.planner == "llm" else 0.0,
+            }
+        )
 
     async def delegate(self, state: TeamState) -> Command:
         iteration = state["iteration"] + 1
         known = _ordered(state["findings"])
         outcomes = await asyncio.gather(
-            *(self._call_worker(agent, state["task"], known, iteration, state["started"])
-              for agent in state["pending"])
+            *(self._call_worker(agent, state["task"], known, iteration, state["started"]) for agent in state["pending"])
         )
         findings: dict[str, Finding] = {finding.agent: finding for finding, _, _ in outcomes}
         trace = [run for _, run, _ in outcomes]
-        return _then({
-            "findings": findings,
-            "trace": trace,
-            "steps": [step for _, _, step in outcomes],
-            "llm_ms": max((run.llm_ms for _, run, _ in outcomes), default=0.0),  # the workers run side by side
-            "iteration": iteration,
-            "pending": self.review({**state["findings"], **findings}, [*state["trace"], *trace], iteration),
-        })
+        return _then(
+            {
+                "findings": findings,
+                "trace": trace,
+                "steps": [step for _, _, step in outcomes],
+                "llm_ms": max((run.llm_ms for _, run, _ in outcomes), default=0.0),  # the workers run side by side
+                "iteration": iteration,
+                "pending": self.review({**state["findings"], **findings}, [*state["trace"], *trace], iteration),
+            }
+        )
 
     def review(self, findings: dict[str, Finding], trace: list[AgentRun], iteration: int) -> list[AgentName]:
         """The agents to send back, when a round left something an agent can now do better."""
@@ -168,7 +181,10 @@ class Team:
         again: list[AgentName] = []
         analyst, researcher = findings.get("analyst"), findings.get("researcher")
         if (
-            analyst and researcher and analyst.status == "ok" and researcher.status == "ok"
+            analyst
+            and researcher
+            and analyst.status == "ok"
+            and researcher.status == "ok"
             and analyst.data.get("needs_data")
             and last_round["analyst"].iteration == last_round["researcher"].iteration
             and any(ch.isdigit() for ch in researcher.output)
@@ -187,8 +203,9 @@ class Team:
         t0 = time.perf_counter()
         circuit = self.circuits["writer"]
         if not circuit.allows():
-            failure = AgentCallError(f"skipped: its circuit is {circuit.state()}",
-                                     retry_after=circuit.seconds_closed_in())
+            failure = AgentCallError(
+                f"skipped: its circuit is {circuit.state()}", retry_after=circuit.seconds_closed_in()
+            )
         else:
             try:
                 if task.stream:
@@ -210,8 +227,14 @@ class Team:
             log.warning("the writer failed and the team has nothing to answer with: %s", problem)
             info = ErrorInfo.of(failure or AgentCallError("no answer"), "supervisor")
             emit(TaskEvent(type=EventType.error, data=info))
-            run = AgentRun(agent="writer", status="failed", started_ms=_offset(t0, state["started"]),
-                           duration_ms=_ms(t0), iteration=state["iteration"] + 1, error=problem)
+            run = AgentRun(
+                agent="writer",
+                status="failed",
+                started_ms=_offset(t0, state["started"]),
+                duration_ms=_ms(t0),
+                iteration=state["iteration"] + 1,
+                error=problem,
+            )
             return {"trace": [run], "failure": info}
         if result is None:
             # The writer failed, but the team found something: the answer is made from it, without
@@ -220,10 +243,14 @@ class Team:
                 parts.append(piece)
                 emit(token(piece, "supervisor"))
         run = AgentRun(
-            agent="writer", status="ok" if result else "failed", started_ms=_offset(t0, state["started"]),
+            agent="writer",
+            status="ok" if result else "failed",
+            started_ms=_offset(t0, state["started"]),
             duration_ms=_ms(t0),
-            usage=result.usage if result else Usage(), llm_ms=result.llm_ms if result else 0.0,
-            iteration=state["iteration"] + 1, error=None if result else problem,
+            usage=result.usage if result else Usage(),
+            llm_ms=result.llm_ms if result else 0.0,
+            iteration=state["iteration"] + 1,
+            error=None if result else problem,
         )
         trace = [*state["trace"], run]
         output = result.output if result else "".join(parts)
@@ -232,11 +259,13 @@ class Team:
             agent="supervisor",
             status="completed" if all(r.status == "ok" for r in _last_runs(trace).values()) else "degraded",
             output=output,
-            data={"plan": state["plan"].model_dump(),
-                  "computations": [c for f in findings for c in f.data.get("computations", [])],
-                  "refusals": [r for f in findings for r in f.data.get("refusals", [])],
-                  "grounding": (result.data.get("grounding") if result else None)
-                  or "not checked: the writer did not answer"},
+            data={
+                "plan": state["plan"].model_dump(),
+                "computations": [c for f in findings for c in f.data.get("computations", [])],
+                "refusals": [r for f in findings for r in f.data.get("refusals", [])],
+                "grounding": (result.data.get("grounding") if result else None)
+                or "not checked: the writer did not answer",
+            },
             sources=[s for f in findings for s in f.sources],
             usage=sum((r.usage for r in trace), Usage()),
             duration_ms=0.0,  # set by the task route, which sees the whole request
@@ -272,8 +301,9 @@ class Team:
         a client sees)."""
         emit = get_stream_writer()
         budget = max(task.seconds_left() * WORKER_SHARE, 0.001)
-        subtask = task.model_copy(update={"task_id": new_id("task"), "findings": known,
-                                          "deadline": time.time() + budget})
+        subtask = task.model_copy(
+            update={"task_id": new_id("task"), "findings": known, "deadline": time.time() + budget}
+        )
         t0 = time.perf_counter()
         circuit = self.circuits[agent]
         if not circuit.allows():
@@ -296,11 +326,23 @@ class Team:
         step = Step(agent=agent, name="task", duration_ms=_ms(t0), detail=found(agent, result))
         emit(TaskEvent(type=EventType.step_finished, data=step))
         finding = Finding(agent=agent, status="ok", output=result.output, data=result.data, sources=result.sources)
-        return finding, AgentRun(agent=agent, status="ok", started_ms=_offset(t0, started), duration_ms=_ms(t0),
-                                 usage=result.usage, llm_ms=result.llm_ms, iteration=iteration), step
+        return (
+            finding,
+            AgentRun(
+                agent=agent,
+                status="ok",
+                started_ms=_offset(t0, started),
+                duration_ms=_ms(t0),
+                usage=result.usage,
+                llm_ms=result.llm_ms,
+                iteration=iteration,
+            ),
+            step,
+        )
 
-    def _record(self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None,
-                failure: BaseException | None = None) -> None:
+    def _record(
+        self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None, failure: BaseException | None = None
+    ) -> None:
         """The call's outcome: into the agent's circuit and the metrics. Only a failure that shows the
         agent broken counts against its circuit; a passed deadline (busy) or a failing LLM does not."""
         circuit = self.circuits[agent]
@@ -335,14 +377,29 @@ def _listed(names: list[str]) -> str:
 
 
 def _initial(task: TaskRequest) -> TeamState:
-    return {"task": task, "findings": {}, "trace": [], "steps": [], "llm_ms": 0.0, "iteration": 0,
-            "started": time.perf_counter()}
+    return {
+        "task": task,
+        "findings": {},
+        "trace": [],
+        "steps": [],
+        "llm_ms": 0.0,
+        "iteration": 0,
+        "started": time.perf_counter(),
+    }
 
 
 def _failed(agent: AgentName, error: str, since: float, iteration: int, started: float) -> tuple[Finding, AgentRun]:
-    return (Finding(agent=agent, status="failed", error=error),
-            AgentRun(agent=agent, status="failed", started_ms=_offset(since, started), duration_ms=_ms(since),
-                     iteration=iteration, error=error))
+    return (
+        Finding(agent=agent, status="failed", error=error),
+        AgentRun(
+            agent=agent,
+            status="failed",
+            started_ms=_offset(since, started),
+            duration_ms=_ms(since),
+            iteration=iteration,
+            error=error,
+        ),
+    )
 
 
 def _then(update: dict) -> Command:

@@ -60,15 +60,23 @@ class Supervisord:
 
     def render(self, specs: list[ProcessSpec]) -> str:
         lines = [
-            "[unix_http_server]", f"file={self.socket}", "chmod=0700", "",
+            "[unix_http_server]",
+            f"file={self.socket}",
+            "chmod=0700",
+            "",
             "[supervisord]",
             f"pidfile={self.pidfile}",
             f"logfile={self.run_dir / 'logs' / 'supervisord.log'}",
             f"directory={PROJECT_ROOT}",
-            "nodaemon=false", "minfds=4096", "",
+            "nodaemon=false",
+            "minfds=4096",
+            "",
             "[rpcinterface:supervisor]",
-            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface", "",
-            "[supervisorctl]", f"serverurl=unix://{self.socket}", "",
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+            "",
+            "[supervisorctl]",
+            f"serverurl=unix://{self.socket}",
+            "",
         ]
         for priority, spec in enumerate(specs, start=1):
             lines += [
@@ -96,7 +104,9 @@ class Supervisord:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         subprocess.run(
             [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)],
-            check=True, cwd=PROJECT_ROOT, env=env,
+            check=True,
+            cwd=PROJECT_ROOT,
+            env=env,
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -219,8 +229,7 @@ def up(settings: Settings) -> int:
         busy = [spec for spec in specs if port_in_use(spec.port)]
         if busy:
             for spec in busy:
-                print(f"port {spec.port} (for {spec.name}) is already in use by another program",
-                      file=sys.stderr)
+                print(f"port {spec.port} (for {spec.name}) is already in use by another program", file=sys.stderr)
             return 1
         supervisord.start()
     else:
@@ -254,8 +263,9 @@ def wait_until_ready(
                 return spec, f"process {state.get('statename')}: {state.get('spawnerr') or 'exited'}"
             ok, why = is_ready(settings, spec)
             if ok:
-                print(f"  ready  {spec.name:<11} pid {state.get('pid')}  "
-                      f"({time.monotonic() - started:.1f}s)", flush=True)
+                print(
+                    f"  ready  {spec.name:<11} pid {state.get('pid')}  ({time.monotonic() - started:.1f}s)", flush=True
+                )
                 break
             if time.monotonic() > deadline:
                 return spec, f"not ready after {READY_TIMEOUT_SECONDS:.0f}s ({why})"
@@ -285,8 +295,7 @@ def status(settings: Settings) -> int:
         ready, _ = is_ready(settings, spec) if alive else (False, "")
         health = "ready" if ready else ("alive, not ready" if alive else f"down ({why})")
         all_healthy &= ready
-        print(f"{spec.name:<11} {info.get('pid') or '-':>7}  {info.get('statename', '?'):<9} "
-              f"{spec.port:>5}  {health}")
+        print(f"{spec.name:<11} {info.get('pid') or '-':>7}  {info.get('statename', '?'):<9} {spec.port:>5}  {health}")
     return 0 if all_healthy else 1
 
 

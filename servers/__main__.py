@@ -45,8 +45,13 @@ def main() -> None:
 
         app = create_agent(name, settings)
     uvicorn.run(
-        app, host=settings.bind_host, port=settings.agent_port(name),
-        loop="uvloop", http="httptools", log_level="warning", access_log=False,
+        app,
+        host=settings.bind_host,
+        port=settings.agent_port(name),
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,  # longer than our clients keep an idle connection
         # SIGTERM: stop accepting, let in-flight requests and streams finish, then cancel what is left
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),

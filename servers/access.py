@@ -27,9 +27,13 @@ def bearer(scope: Scope) -> str | None:
 
 async def refuse(send: Send, status: int, body: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                            *headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *headers],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -45,8 +49,14 @@ class InternalOnly:
         if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
             offered = (bearer(scope) or "").encode()
             if not hmac.compare_digest(offered, self.token):
-                await refuse(send, 401, {"message": f"The {self.process} answers only the team: "
-                                                    "send the internal token.",
-                                         "type": "unauthorized", "agent": self.process})
+                await refuse(
+                    send,
+                    401,
+                    {
+                        "message": f"The {self.process} answers only the team: send the internal token.",
+                        "type": "unauthorized",
+                        "agent": self.process,
+                    },
+                )
                 return
         await self.app(scope, receive, send)

@@ -26,8 +26,9 @@ def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
     llm = None
     if kind.uses_llm(settings):
         role = cast(LLMRole, name)  # an agent that uses an LLM has LLM settings of its own
-        llm = LLMClients(role, make_chat_model(settings, role, app.state.http),
-                         ProseStream(settings, role, app.state.session))
+        llm = LLMClients(
+            role, make_chat_model(settings, role, app.state.http), ProseStream(settings, role, app.state.session)
+        )
     if name == "researcher":
         return Researcher(settings, llm, WebSearch(settings, app.state.http))
     return kind(settings, llm)
@@ -39,8 +40,9 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
         llm = settings.llm_for(cast(LLMRole, name))
 
         async def llm_answers(app: FastAPI) -> None:
-            await check_http(app, f"{llm.base_url}/models",
-                             {"authorization": f"Bearer {llm.api_key.get_secret_value()}"})
+            await check_http(
+                app, f"{llm.base_url}/models", {"authorization": f"Bearer {llm.api_key.get_secret_value()}"}
+            )
 
         checks["llm"] = llm_answers
 
@@ -59,7 +61,8 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
         agent = app.state.agent
         return {"llm_queue": agent.gate.report()} if agent.uses_llm(settings) else {}
 
-    app = create_server(name, settings, checks, on_start=start, on_stop=stop,
-                        doors=internal_door(settings, name), report_more=llm_queue)
+    app = create_server(
+        name, settings, checks, on_start=start, on_stop=stop, doors=internal_door(settings, name), report_more=llm_queue
+    )
     add_task_route(app, name, run)
     return app

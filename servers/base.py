@@ -136,15 +136,20 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
     async def run_task(task: TaskRequest, request: Request) -> Response:
         request_id_var.set(task.request_id)  # the task's id is the request's, through every hop
         conversation_id_var.set(task.conversation_id or "-")
-        log.debug("task %s started: %s", task.task_id, task.instruction[:80].replace("\n", " "))  # user text: debug only
+        log.debug(
+            "task %s started: %s", task.task_id, task.instruction[:80].replace("\n", " ")
+        )  # user text: debug only
         started = time.perf_counter()
 
         def events() -> AsyncGenerator[TaskEvent, None]:
             return within(_timed(run(request.app, task), task, started), task.deadline)
 
         if task.stream:
-            return StreamingResponse(_sse(events(), task, process), media_type="text/event-stream",
-                                     headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+            return StreamingResponse(
+                _sse(events(), task, process),
+                media_type="text/event-stream",
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+            )
         try:
             if run_whole is None:
                 result = await TaskStream(events()).drain()
@@ -155,13 +160,17 @@ def add_task_route(app: FastAPI, process: str, run: TaskRunner, run_whole: Whole
                 except TimeoutError:
                     raise AgentCallError("the request's deadline passed", deadline=True) from None
         except AgentCallError as error:
-            return JSONResponse(ErrorInfo.of(error, process).model_dump(),
-                                status_code=504 if error.deadline else 429 if error.busy else 502 if error.llm else 500)
+            return JSONResponse(
+                ErrorInfo.of(error, process).model_dump(),
+                status_code=504 if error.deadline else 429 if error.busy else 502 if error.llm else 500,
+            )
         request.state.llm_ms = result.llm_ms
         return Response(result.model_dump_json(), media_type="application/json")
 
 
-async def _timed(events: AsyncGenerator[TaskEvent, None], task: TaskRequest, started: float) -> AsyncGenerator[TaskEvent, None]:
+async def _timed(
+    events: AsyncGenerator[TaskEvent, None], task: TaskRequest, started: float
+) -> AsyncGenerator[TaskEvent, None]:
     async for event in events:
         if isinstance(event.data, TaskResult):
             _done(event.data, task, started)

@@ -33,21 +33,36 @@ class ContextFilter(logging.Filter):
         return True
 
 
-LOG_FIELDS = ["asctime", "levelname", "process_name", "name", "message", "request_id", "conversation_id",
-              "agent", "duration_ms"]
+LOG_FIELDS = [
+    "asctime",
+    "levelname",
+    "process_name",
+    "name",
+    "message",
+    "request_id",
+    "conversation_id",
+    "agent",
+    "duration_ms",
+]
 
 
 def configure_logging(process: str, level: str, log_format: str = "json") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter(process))
     if log_format == "json":  # one JSON object a line, for a log pipeline
-        handler.setFormatter(JsonFormatter(
-            LOG_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "process_name": "process",
-                                       "name": "logger"}))
+        handler.setFormatter(
+            JsonFormatter(
+                LOG_FIELDS,
+                rename_fields={"asctime": "time", "levelname": "level", "process_name": "process", "name": "logger"},
+            )
+        )
     else:
-        handler.setFormatter(logging.Formatter(
-            f"%(asctime)s %(levelname)s {process} %(name)s "
-            "request_id=%(request_id)s conversation_id=%(conversation_id)s %(message)s"))
+        handler.setFormatter(
+            logging.Formatter(
+                f"%(asctime)s %(levelname)s {process} %(name)s "
+                "request_id=%(request_id)s conversation_id=%(conversation_id)s %(message)s"
+            )
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -40,8 +40,10 @@ class Metrics:
             nonlocal status, streaming
             if message["type"] == "http.response.start":
                 status = message["status"]
-                streaming = any(name.lower() == b"content-type" and value.startswith(b"text/event-stream")
-                                for name, value in message.get("headers", []))
+                streaming = any(
+                    name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+                    for name, value in message.get("headers", [])
+                )
                 if streaming:
                     ACTIVE_STREAMS.labels(self.process).inc()
             await send(message)
@@ -58,12 +60,28 @@ class Metrics:
 
     async def serve(self, scope: Scope, send: Send) -> None:
         if self.token and not hmac.compare_digest((bearer(scope) or "").encode(), self.token):
-            await refuse(send, 401, {"error": {"message": "The metrics need the metrics token.",
-                                               "type": "invalid_request_error", "param": None,
-                                               "code": "invalid_metrics_token"}})
+            await refuse(
+                send,
+                401,
+                {
+                    "error": {
+                        "message": "The metrics need the metrics token.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "invalid_metrics_token",
+                    }
+                },
+            )
             return
         body = generate_latest()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode()),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", CONTENT_TYPE_LATEST.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -16,13 +16,18 @@ def create_app(settings: Settings) -> FastAPI:
     def agent_check(name: str):
         async def check(app: FastAPI) -> None:
             await check_http(app, f"{settings.agent_url(name)}/health")
+
         return check
 
     async def start(app: FastAPI) -> None:
-        planner_llm = (make_chat_model(settings, "supervisor", app.state.http)
-                       if llm_planning_enabled(settings) else None)
-        app.state.team = Team(settings, TaskClient(app.state.session, attempts=2,
-                                               internal_token=settings.internal_token.get_secret_value()), planner_llm)
+        planner_llm = (
+            make_chat_model(settings, "supervisor", app.state.http) if llm_planning_enabled(settings) else None
+        )
+        app.state.team = Team(
+            settings,
+            TaskClient(app.state.session, attempts=2, internal_token=settings.internal_token.get_secret_value()),
+            planner_llm,
+        )
 
     def run(app: FastAPI, task: TaskRequest):
         return app.state.team.events(task)
@@ -34,7 +39,13 @@ def create_app(settings: Settings) -> FastAPI:
         team = getattr(app.state, "team", None)
         return {"circuits": team.circuits.report()} if team else {}
 
-    app = create_server("supervisor", settings, {n: agent_check(n) for n in AGENT_NAMES}, on_start=start,
-                        doors=internal_door(settings, "supervisor"), report_more=circuits)
+    app = create_server(
+        "supervisor",
+        settings,
+        {n: agent_check(n) for n in AGENT_NAMES},
+        on_start=start,
+        doors=internal_door(settings, "supervisor"),
+        report_more=circuits,
+    )
     add_task_route(app, "supervisor", run, run_whole)
     return app

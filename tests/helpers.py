@@ -25,8 +25,11 @@ class ServerThread:
         # A handler still running at exit (a test's deliberately stalled agent) is cancelled after 1 s:
         # a server left running in a daemon thread can crash the interpreter at its exit, when its
         # event loop's next callback wakes into a finalised interpreter.
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    lifespan="on", timeout_graceful_shutdown=1))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Self:
@@ -60,9 +63,13 @@ def free_port() -> int:
 def gateway_settings(stack: Stack, **overrides) -> Settings:
     """An in-process gateway's settings, in front of the stack's team and Redis (keys, limits: overrides)."""
     token = (stack.root / "run" / "internal_token").read_text().strip()
-    return Settings(_env_file=None, redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0", internal_token=token,
-                    **{f"{name}_url": stack.url(name) for name in ("supervisor", "researcher", "analyst", "writer")},
-                    **overrides)
+    return Settings(
+        _env_file=None,
+        redis_url=f"redis://127.0.0.1:{stack.ports['redis']}/0",
+        internal_token=token,
+        **{f"{name}_url": stack.url(name) for name in ("supervisor", "researcher", "analyst", "writer")},
+        **overrides,
+    )
 
 
 def start_of_a_window() -> None:
@@ -77,8 +84,13 @@ class ServerProcess:
 
     def __init__(self, name: str, env: dict[str, str], url: str, log: Path, prefix: tuple[str, ...] = ()):
         self.name, self.url, self.log = name, url, log
-        self.process = subprocess.Popen([*prefix, sys.executable, "-m", "servers", name], cwd=ROOT,
-                                        env=os.environ | env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "servers", name],
+            cwd=ROOT,
+            env=os.environ | env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self, attempts: int = 600) -> ServerProcess:
         for _ in range(attempts):  # a liveness guard (up to a minute, on a loaded machine), not a speed bound

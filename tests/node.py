@@ -23,15 +23,22 @@ def installed() -> None:
     with open(JS / ".installing", "w") as guard:  # two xdist workers may ask at once: one installs
         fcntl.flock(guard, fcntl.LOCK_EX)
         if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True,
-                           timeout=600)
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True, timeout=600
+            )
 
 
 def run_node_tests(file: str, env: dict[str, str]) -> str:
     """Run one node:test file; every test must pass and none be skipped. Returns the TAP output."""
     installed()
-    done = subprocess.run(["node", "--test", "--test-reporter=tap", file], cwd=JS, env=os.environ | env,
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        ["node", "--test", "--test-reporter=tap", file],
+        cwd=JS,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "# fail 0" in done.stdout and "# skipped 0" in done.stdout, done.stdout[-2000:]
     return done.stdout

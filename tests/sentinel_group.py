@@ -17,6 +17,7 @@ from pathlib import Path
 import redis
 
 from bench.systems import free_ports
+from runtime.processes import DURABLE
 
 MASTER_NAME = "chorus"
 DOWN_AFTER_MS = 1000
@@ -49,33 +50,47 @@ class SentinelGroup:
 
         binary = str(get_binary_path())
         self._run(self.master, [binary, *self._data_args(self.master)])
-        self._run(self.replica, [binary, *self._data_args(self.replica), "--replicaof", self.master.host,
-                                 str(self.master.port)])
+        self._run(
+            self.replica,
+            [binary, *self._data_args(self.replica), "--replicaof", self.master.host, str(self.master.port)],
+        )
         for sentinel in self.sentinels:
             conf = self.root / f"sentinel-{sentinel.host}-{sentinel.port}.conf"
             conf.write_text(
                 f"port {sentinel.port}\nbind {sentinel.host}\ndir {self.root}\n"
                 f"sentinel monitor {MASTER_NAME} {self.master.host} {self.master.port} 2\n"
                 f"sentinel down-after-milliseconds {MASTER_NAME} {DOWN_AFTER_MS}\n"
-                f"sentinel failover-timeout {MASTER_NAME} 5000\n")
+                f"sentinel failover-timeout {MASTER_NAME} 5000\n"
+            )
             self._run(sentinel, [binary, str(conf), "--sentinel"])
         return self
 
     def _data_args(self, member: Member) -> list[str]:
         data = self.root / f"{member.role}-data"
         data.mkdir(parents=True, exist_ok=True)
-        return ["--bind", member.host, "--port", str(member.port), "--dir", str(data), "--appendonly", "yes",
-                "--appendfsync", "always", "--save", "", "--protected-mode", "no", "--daemonize", "no"]
+        return [
+            "--bind",
+            member.host,
+            "--port",
+            str(member.port),
+            "--dir",
+            str(data),
+            "--protected-mode",
+            "no",
+            *DURABLE,
+        ]  # as the embedded Redis keeps its writes
 
     def _run(self, member: Member, command: list[str]) -> None:
         log = (self.root / f"{member.role}-{member.host}-{member.port}.log").open("wb")
         member.process = subprocess.Popen([*member.prefix, *command], stdout=log, stderr=subprocess.STDOUT)
         self.started.append(member)
 
-    def wait_ready(self, client_for=lambda m: redis.Redis(host=m.host, port=m.port, socket_timeout=1),
-                   attempts: int = 600) -> None:
+    def wait_ready(
+        self, client_for=lambda m: redis.Redis(host=m.host, port=m.port, socket_timeout=1), attempts: int = 600
+    ) -> None:
         """Until the replica is in sync and every sentinel knows the replica and the other sentinels
         (a failover needs both). `client_for` reaches a member from where the caller is."""
+
         def ready() -> bool:
             if client_for(self.replica).info("replication").get("master_link_status") != "up":
                 return False
@@ -121,5 +136,9 @@ class SentinelGroup:
 
 def on_loopback(root: Path) -> SentinelGroup:
     ports = list(free_ports(["master", "replica", "sentinel-1", "sentinel-2", "sentinel-3"]).values())
-    return SentinelGroup(root, Member("master", "127.0.0.1", ports[0]), Member("replica", "127.0.0.1", ports[1]),
-                         [Member("sentinel", "127.0.0.1", port) for port in ports[2:]])
+    return SentinelGroup(
+        root,
+        Member("master", "127.0.0.1", ports[0]),
+        Member("replica", "127.0.0.1", ports[1]),
+        [Member("sentinel", "127.0.0.1", port) for port in ports[2:]],
+    )

@@ -24,10 +24,26 @@ Reader = Callable[[Text, Analysis], bool]
 
 # In this order: the first reader that accounts for a request reads it, so the narrower kinds come first.
 READERS: list[Reader] = [
-    money.tips_and_splits, money.reverse_percentages, money.rate_applied, money.percentage_points, money.loans,
-    money.pay, measures.unit_rates, shares.shares, shares.chained_percentages, shares.fractions, counts.products,
-    counts.scaling, counts.remainder, changes.change_between_figures, changes.comparison, changes.multiples,
-    measures.conversion_asked_after, measures.fuel_economy, measures.travel, measures.time_to_finish,
+    money.tips_and_splits,
+    money.reverse_percentages,
+    money.rate_applied,
+    money.percentage_points,
+    money.loans,
+    money.pay,
+    measures.unit_rates,
+    shares.shares,
+    shares.chained_percentages,
+    shares.fractions,
+    counts.products,
+    counts.scaling,
+    counts.remainder,
+    changes.change_between_figures,
+    changes.comparison,
+    changes.multiples,
+    measures.conversion_asked_after,
+    measures.fuel_economy,
+    measures.travel,
+    measures.time_to_finish,
     changes.growth_by_roles,
 ]
 

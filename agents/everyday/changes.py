@@ -16,12 +16,14 @@ PERCENT_ASKED = cue(r"%|\b(percent\w*|per cent|rate|relative|growth|return|roi)\
 
 
 def change_between_figures(text: Text, out: Analysis) -> bool:
-    """"Sales were 4,000 units in 2021 and 5,000 units in 2022: the increase?": the earlier one first."""
+    """ "Sales were 4,000 units in 2021 and 5,000 units in 2022: the increase?": the earlier one first."""
     value = text.value
     found = two_amounts(value)
     if not found or not CHANGE_CUE.search(value):
         return False
-    if re.search(r"\bfrom\b[^.?!]*\bto\b", value, re.IGNORECASE) or re.search(r"\b(over|for|in|after)\s+\d", value, re.IGNORECASE):
+    if re.search(r"\bfrom\b[^.?!]*\bto\b", value, re.IGNORECASE) or re.search(
+        r"\b(over|for|in|after)\s+\d", value, re.IGNORECASE
+    ):
         return False  # "from a to b" and "over n years" are read by the change and growth readers
     a, b = found
     currency = a.currency or b.currency
@@ -29,32 +31,78 @@ def change_between_figures(text: Text, out: Analysis) -> bool:
         if not a.value:
             return False
         change = (b.value - a.value) / a.value * 100
-        add(out, f"change from {shown(a)} to {shown(b)}", f"({b.value} - {a.value}) / {a.value} * 100", abs(change),
-            [a.value, b.value], "change", unit="%", note=f"({'an increase' if change >= 0 else 'a decrease'})")
+        add(
+            out,
+            f"change from {shown(a)} to {shown(b)}",
+            f"({b.value} - {a.value}) / {a.value} * 100",
+            abs(change),
+            [a.value, b.value],
+            "change",
+            unit="%",
+            note=f"({'an increase' if change >= 0 else 'a decrease'})",
+        )
     else:
         change = b.value - a.value
-        add(out, f"change from {shown(a)} to {shown(b)}", f"{b.value} - {a.value}", abs(change), [a.value, b.value],
-            "change", currency, note=f"({'an increase' if change >= 0 else 'a decrease'})")
+        add(
+            out,
+            f"change from {shown(a)} to {shown(b)}",
+            f"{b.value} - {a.value}",
+            abs(change),
+            [a.value, b.value],
+            "change",
+            currency,
+            note=f"({'an increase' if change >= 0 else 'a decrease'})",
+        )
     return True
 
 
-MORE_OR_LESS = r"(more|less|bigger|smaller|higher|lower|larger|greater|cheaper|dearer|pricier|heavier|lighter|longer|shorter|" \
+MORE_OR_LESS = (
+    r"(more|less|bigger|smaller|higher|lower|larger|greater|cheaper|dearer|pricier|heavier|lighter|longer|shorter|"
     r"faster|slower|(?:more|less) expensive)"
+)
 COMPARED = [  # (pattern, group of the figure compared, of the one it is compared with, of the comparative)
-    (compiled(rf"\bhow much\s+{MORE_OR_LESS}\s+(?:\w+\s+)?(?:is|are|was|were|does|do)\s+(?:it\s+)?({NUM_TEXT})"
-              rf"(?:\s+\w+)?\s+than\s+({NUM_TEXT})"), 2, 3, 1),
-    (compiled(rf"\b(?:what|which)\s+(?:percent(?:age)?|%)\s+{MORE_OR_LESS}\s+(?:is|are|was|were)\s+({NUM_TEXT})"
-              rf"(?:\s+\w+)?\s+than\s+({NUM_TEXT})"), 2, 3, 1),
-    (compiled(rf"\bby\s+(?:how much|what percent(?:age)?|how many percent)\s+(?:is|are|was|were)\s+({NUM_TEXT})"
-              rf"(?:\s+\w+)?\s+{MORE_OR_LESS}\s+than\s+({NUM_TEXT})"), 1, 3, 2),
-    (compiled(rf"({NUM_TEXT})(?:\s+\w+)?\s+(?:is|are|was|were)\s+(?:how much|what percent(?:age)?|how many percent)\s+"
-              rf"{MORE_OR_LESS}\s+than\s+({NUM_TEXT})"), 1, 3, 2),
+    (
+        compiled(
+            rf"\bhow much\s+{MORE_OR_LESS}\s+(?:\w+\s+)?(?:is|are|was|were|does|do)\s+(?:it\s+)?({NUM_TEXT})"
+            rf"(?:\s+\w+)?\s+than\s+({NUM_TEXT})"
+        ),
+        2,
+        3,
+        1,
+    ),
+    (
+        compiled(
+            rf"\b(?:what|which)\s+(?:percent(?:age)?|%)\s+{MORE_OR_LESS}\s+(?:is|are|was|were)\s+({NUM_TEXT})"
+            rf"(?:\s+\w+)?\s+than\s+({NUM_TEXT})"
+        ),
+        2,
+        3,
+        1,
+    ),
+    (
+        compiled(
+            rf"\bby\s+(?:how much|what percent(?:age)?|how many percent)\s+(?:is|are|was|were)\s+({NUM_TEXT})"
+            rf"(?:\s+\w+)?\s+{MORE_OR_LESS}\s+than\s+({NUM_TEXT})"
+        ),
+        1,
+        3,
+        2,
+    ),
+    (
+        compiled(
+            rf"({NUM_TEXT})(?:\s+\w+)?\s+(?:is|are|was|were)\s+(?:how much|what percent(?:age)?|how many percent)\s+"
+            rf"{MORE_OR_LESS}\s+than\s+({NUM_TEXT})"
+        ),
+        1,
+        3,
+        2,
+    ),
 ]
 SMALLER = ("less", "smaller", "lower", "cheaper", "lighter", "shorter", "slower", "less expensive")
 
 
 def comparison(text: Text, out: Analysis) -> bool:
-    """"How much more is $95 than $76, in percent?": measured against the figure after "than"."""
+    """ "How much more is $95 than $76, in percent?": measured against the figure after "than"."""
     value = text.value
     found = two_amounts(value)
     if not found:
@@ -63,49 +111,98 @@ def comparison(text: Text, out: Analysis) -> bool:
         match = pattern.search(value)
         if not match:
             continue
-        a, b = (next(m for m in found if m.end == match.end(g)) if any(m.end == match.end(g) for m in found)
-                else None for g in (first, second))
+        a, b = (
+            next(m for m in found if m.end == match.end(g)) if any(m.end == match.end(g) for m in found) else None
+            for g in (first, second)
+        )
         if a is None or b is None or (a.value < b.value) != match.group(way).lower().startswith(SMALLER):
             return False  # "how much more is 5 than 9": the wording and the figures disagree
         currency = a.currency or b.currency
         if PERCENT_ASKED.search(value) or "percent" in match.group(0).lower():
             if not b.value:
                 return False
-            add(out, f"{shown(a)} against {shown(b)}, in percent", f"abs({a.value} - {b.value}) / {b.value} * 100",
-                abs(a.value - b.value) / b.value * 100, [a.value, b.value], "change", unit="%",
-                note=f"({shown(a)} is {'less' if a.value < b.value else 'more'} than {shown(b)})")
+            add(
+                out,
+                f"{shown(a)} against {shown(b)}, in percent",
+                f"abs({a.value} - {b.value}) / {b.value} * 100",
+                abs(a.value - b.value) / b.value * 100,
+                [a.value, b.value],
+                "change",
+                unit="%",
+                note=f"({shown(a)} is {'less' if a.value < b.value else 'more'} than {shown(b)})",
+            )
         else:
-            add(out, f"difference between {shown(a)} and {shown(b)}", f"abs({a.value} - {b.value})",
-                abs(a.value - b.value), [a.value, b.value], "difference", currency)
+            add(
+                out,
+                f"difference between {shown(a)} and {shown(b)}",
+                f"abs({a.value} - {b.value})",
+                abs(a.value - b.value),
+                [a.value, b.value],
+                "difference",
+                currency,
+            )
         return True
     return False
 
 
-MULTIPLES = {"double": 2.0, "doubles": 2.0, "doubled": 2.0, "triple": 3.0, "triples": 3.0, "tripled": 3.0,
-             "quadruple": 4.0, "quadruples": 4.0, "quadrupled": 4.0, "halve": 0.5, "halves": 0.5, "halved": 0.5,
-             "is cut in half": 0.5, "were cut in half": 0.5, "was cut in half": 0.5, "drops by half": 0.5}
+MULTIPLES = {
+    "double": 2.0,
+    "doubles": 2.0,
+    "doubled": 2.0,
+    "triple": 3.0,
+    "triples": 3.0,
+    "tripled": 3.0,
+    "quadruple": 4.0,
+    "quadruples": 4.0,
+    "quadrupled": 4.0,
+    "halve": 0.5,
+    "halves": 0.5,
+    "halved": 0.5,
+    "is cut in half": 0.5,
+    "were cut in half": 0.5,
+    "was cut in half": 0.5,
+    "drops by half": 0.5,
+}
 MULTIPLE = compiled(r"\b(" + "|".join(sorted(MULTIPLES, key=len, reverse=True)) + r")\b")
 
 
 def multiples(text: Text, out: Analysis) -> bool:
-    """"If my $1,800 rent doubles, what is it?": one amount, doubled, tripled or halved."""
+    """ "If my $1,800 rent doubles, what is it?": one amount, doubled, tripled or halved."""
     value = text.value
     found = [money(m, value) for m in numbers(value)]
     word = MULTIPLE.search(value)
-    if not word or len(found) != 1 or found[0].percent or re.search(r"\b(how long|when|years? to|time to)\b", value, re.IGNORECASE):
+    if (
+        not word
+        or len(found) != 1
+        or found[0].percent
+        or re.search(r"\b(how long|when|years? to|time to)\b", value, re.IGNORECASE)
+    ):
         return False  # "how long until it doubles" asks for a time
     amount, factor = found[0], MULTIPLES[word.group(1).lower()]
-    done = {0.5: "halved", 2.0: "doubled", 3.0: "tripled", 4.0: "quadrupled"}[factor]  # no figure the user did not write
-    add(out, f"{shown(amount)} {done}", f"{amount.value} * {factor:g}",
-        amount.value * factor, [amount.value], "multiple", amount.currency)
+    done = {0.5: "halved", 2.0: "doubled", 3.0: "tripled", 4.0: "quadrupled"}[
+        factor
+    ]  # no figure the user did not write
+    add(
+        out,
+        f"{shown(amount)} {done}",
+        f"{amount.value} * {factor:g}",
+        amount.value * factor,
+        [amount.value],
+        "multiple",
+        amount.currency,
+    )
     return True
 
 
 # --- growth or decline per period, whatever the order of its parts --------------------------------
-PER_PERIOD = cue(r"\b(?:a|per|each|every)\s+(year|month|quarter|week|day)\b|\b(annual(?:ly)?|yearly|monthly|quarterly)\b")
+PER_PERIOD = cue(
+    r"\b(?:a|per|each|every)\s+(year|month|quarter|week|day)\b|\b(annual(?:ly)?|yearly|monthly|quarterly)\b"
+)
 SPAN_OF = compiled(r"\b(?:in|after|over|for|within)\s+(\d+(?:\.\d+)?)\s+(years?|months?|quarters?|weeks?|days?)\b")
-GROWS = cue(r"\b(grow\w*|grew|rise\w*|rising|increas\w*|gain\w*|earn\w*|interest|invest\w*|return\w*|appreciat\w*|"
-            r"deposit\w*|sav(e|es|ing|ings))\b")
+GROWS = cue(
+    r"\b(grow\w*|grew|rise\w*|rising|increas\w*|gain\w*|earn\w*|interest|invest\w*|return\w*|appreciat\w*|"
+    r"deposit\w*|sav(e|es|ing|ings))\b"
+)
 SHRINKS = cue(r"\b(shrink\w*|los(e|es|ing)|fall\w*|declin\w*|depreciat\w*|drop\w*|decreas\w*)\b")
 INFLATION = cue(r"\binflation\b")
 REAL_VALUE = cue(r"\b(today'?s (?:money|dollars|terms|prices)|real terms|purchasing power|worth in real|in real)\b")
@@ -114,7 +211,7 @@ PERIOD_NAMES = {"annual": "year", "annually": "year", "yearly": "year", "monthly
 
 
 def growth_by_roles(text: Text, out: Analysis) -> bool:
-    """"A car loses 15% of its value each year. It's worth $20,000 now. What in 3 years?": an amount, a rate
+    """ "A car loses 15% of its value each year. It's worth $20,000 now. What in 3 years?": an amount, a rate
     per period and a number of periods, in any order."""
     value = text.value
     if re.search(r"\b(simple interest|compounded)\b", value, re.IGNORECASE) or LOAN.search(value):
@@ -132,9 +229,15 @@ def growth_by_roles(text: Text, out: Analysis) -> bool:
     if INFLATION.search(value) and not (up or down):
         if REAL_VALUE.search(value):  # "what will $100 be worth in today's money": deflated
             base, pct, n = rest[0], pcts[0], float(span.group(1))
-            add(out, f"{shown(base)} in today's money after {format_number(n)} {period}s of {shown(pct)} inflation",
-                f"{base.value} / (1 + {pct.value} / 100) ** {n}", base.value / (1 + pct.value / 100) ** n,
-                [base.value, pct.value, n], "growth", base.currency)
+            add(
+                out,
+                f"{shown(base)} in today's money after {format_number(n)} {period}s of {shown(pct)} inflation",
+                f"{base.value} / (1 + {pct.value} / 100) ** {n}",
+                base.value / (1 + pct.value / 100) ** n,
+                [base.value, pct.value, n],
+                "growth",
+                base.currency,
+            )
             return True
         up = True  # "what will a $100 basket cost in 10 years?": prices grow with inflation
     if up == down:
@@ -146,9 +249,23 @@ def growth_by_roles(text: Text, out: Analysis) -> bool:
     expression = f"{base.value} * (1 + {rate} / 100) ** {n}"
     way = "growing" if up else "falling"
     if INTEREST_ASKED.search(value) and up:
-        add(out, f"interest on {shown(base)} at {shown(pcts[0])} a {period} over {format_number(n)} {period}s",
-            f"{expression} - {base.value}", final - base.value, [base.value, pcts[0].value, n], "growth", base.currency)
+        add(
+            out,
+            f"interest on {shown(base)} at {shown(pcts[0])} a {period} over {format_number(n)} {period}s",
+            f"{expression} - {base.value}",
+            final - base.value,
+            [base.value, pcts[0].value, n],
+            "growth",
+            base.currency,
+        )
         return True
-    add(out, f"{shown(base)} {way} {shown(pcts[0])} a {period} for {format_number(n)} {period}s", expression, final,
-        [base.value, pcts[0].value, n], "growth", base.currency)
+    add(
+        out,
+        f"{shown(base)} {way} {shown(pcts[0])} a {period} for {format_number(n)} {period}s",
+        expression,
+        final,
+        [base.value, pcts[0].value, n],
+        "growth",
+        base.currency,
+    )
     return True

@@ -21,7 +21,7 @@ def numbers(text: str) -> list[Mention]:
 def is_year(m: Mention, text: str) -> bool:
     if m.currency or m.percent or m.value != m.raw or not YEAR.match(m.text.strip()):
         return False
-    before = text[:m.start].rstrip().lower()
+    before = text[: m.start].rstrip().lower()
     return not re.search(r"[-+*/×x]$|\b(of|times|by|plus|minus)$", before)
 
 
@@ -35,7 +35,7 @@ def percents(found: list[Mention]) -> list[Mention]:
 
 def money(m: Mention, text: str) -> Mention:
     """A number followed by "dollars" or "cents" is money too."""
-    after = text[m.end:m.end + 10].lower()
+    after = text[m.end : m.end + 10].lower()
     if not m.currency and re.match(r"\s*(dollars?|bucks|usd)\b", after):
         return Mention(m.value, m.raw, False, "$", m.start, m.end, f"${m.text}")
     if not m.currency and re.match(r"\s*cents?\b", after):
@@ -47,15 +47,27 @@ def cue(pattern: str) -> re.Pattern[str]:
     return compiled(pattern)
 
 
-def add(out: Analysis, label: str, expression: str, value: float, inputs: list[float], kind: str,
-        currency: str = "", unit: str = "", note: str = "") -> None:
-    out.computations.append(Computation(label, expression, value, unit=unit, currency=currency,
-                                        inputs=inputs, note=note, kind=kind))
+def add(
+    out: Analysis,
+    label: str,
+    expression: str,
+    value: float,
+    inputs: list[float],
+    kind: str,
+    currency: str = "",
+    unit: str = "",
+    note: str = "",
+) -> None:
+    out.computations.append(
+        Computation(label, expression, value, unit=unit, currency=currency, inputs=inputs, note=note, kind=kind)
+    )
 
 
 # --- quantities with units, and what one is per another -------------------------------------------
-QUANTITY = compiled(rf"(\d[\d,]*(?:\.\d+)?|\.\d+)[\s-]*({units.UNIT_PATTERN}|kwh|gallons?|cans?|bottles?|"
-                    r"eggs?|items?|units?|pieces?|cookies?|slices?|tickets?|boxes?)(?![a-z])")
+QUANTITY = compiled(
+    rf"(\d[\d,]*(?:\.\d+)?|\.\d+)[\s-]*({units.UNIT_PATTERN}|kwh|gallons?|cans?|bottles?|"
+    r"eggs?|items?|units?|pieces?|cookies?|slices?|tickets?|boxes?)(?![a-z])"
+)
 SCALE_OF_ASK = compiled(r"\bper\s+(\d+)\s+[a-z]")
 
 

@@ -16,8 +16,10 @@ MARGIN = cue(r"\bmargin\b")
 MARKUP = cue(r"\bmark-?up\b")
 COST = cue(r"\b(costs?|expenses?|spend|spent|buy|bought|paid|cogs|cost of (?:goods|sales))\b")
 PROFIT = cue(r"\b(?:profit|earnings|net income)s?\s+(?:is|was|were|of|came to|:|[$€£\d])")  # a profit given
-CHANGE_WORDS = cue(r"\b(from .* to|grew|grow|rose|rise|risen|went up|went down|increas\w*|decreas\w*|growth|chang\w*|"
-                   r"gain\w*|fell|fall|drop\w*|declin\w*|jump\w*|climb\w*)\b")
+CHANGE_WORDS = cue(
+    r"\b(from .* to|grew|grow|rose|rise|risen|went up|went down|increas\w*|decreas\w*|growth|chang\w*|"
+    r"gain\w*|fell|fall|drop\w*|declin\w*|jump\w*|climb\w*)\b"
+)
 SHARE_OF = cue(r"\b(of|out of|churn|rate|margin|mark-?up|share|proportion|fraction|portion)\b")
 
 
@@ -36,8 +38,9 @@ def shares(text: Text, out: Analysis) -> bool:
         if factor is None:
             return False
         fa = factor
-    elif (per_period := re.search(r"\b(every|each|per|an?)\s+(hour|minute|day|week|month|year)\b", value, re.IGNORECASE)) \
-            and a.end in quantities:
+    elif (
+        per_period := re.search(r"\b(every|each|per|an?)\s+(hour|minute|day|week|month|year)\b", value, re.IGNORECASE)
+    ) and a.end in quantities:
         unit = per_period.group(2)
         factor = _same(quantities[a.end], unit)
         if factor is None:
@@ -46,20 +49,35 @@ def shares(text: Text, out: Analysis) -> bool:
     a_value, b_value = a.value * fa, b.value * fb
     if MARKUP.search(value) and COST.search(value):
         cost, price = sorted((a_value, b_value))
-        return _share(out, price - cost, cost, f"markup from {format_number(cost)} to {format_number(price)}",
-                      [cost, price], f"({price} - {cost}) / {cost} * 100", "markup")
+        return _share(
+            out,
+            price - cost,
+            cost,
+            f"markup from {format_number(cost)} to {format_number(price)}",
+            [cost, price],
+            f"({price} - {cost}) / {cost} * 100",
+            "markup",
+        )
     if MARGIN.search(value) and COST.search(value) and not PROFIT.search(value):
         cost, revenue = sorted((a_value, b_value))
-        return _share(out, revenue - cost, revenue, f"margin on {format_number(revenue)} with costs of "
-                      f"{format_number(cost)}", [cost, revenue], f"({revenue} - {cost}) / {revenue} * 100", "margin")
+        return _share(
+            out,
+            revenue - cost,
+            revenue,
+            f"margin on {format_number(revenue)} with costs of {format_number(cost)}",
+            [cost, revenue],
+            f"({revenue} - {cost}) / {revenue} * 100",
+            "margin",
+        )
     if (MARGIN.search(value) or MARKUP.search(value)) and not PROFIT.search(value):
         return False  # a margin of two figures neither of which reads as a cost or a profit: unclear
     part, whole = sorted((a_value, b_value))
     return _share(out, part, whole, f"{format_number(part)} as a share of {format_number(whole)}", [part, whole])
 
 
-def _share(out: Analysis, part: float, whole: float, label: str, inputs: list[float], expression: str = "",
-           kind: str = "share") -> bool:
+def _share(
+    out: Analysis, part: float, whole: float, label: str, inputs: list[float], expression: str = "", kind: str = "share"
+) -> bool:
     if not whole:
         return False
     add(out, label, expression or f"{part} / {whole} * 100", part / whole * 100, inputs, kind, unit="%")
@@ -69,9 +87,11 @@ def _share(out: Analysis, part: float, whole: float, label: str, inputs: list[fl
 # --- chained percentages ------------------------------------------------------------------------------
 SPAN_AFTER = compiled(r"\s+(?:years?|months?|quarters?|weeks?|days?|steps?|times)\b")
 CHAIN_NOUN = compiled(r"\s*(?:sales\s+)?(off|discount|tax|vat|tip|markup|surcharge|increase|decrease|rise|drop|cut)\b")
-CHAIN = cue(r"\b(then|another|further|followed by|after that|on top|combined|cumulative|overall|compounded|in total|net|"
-            r"the next|the following|total (?:increase|change|growth|rise|decrease)|"
-            r"and (?:then )?(?:dropped|fell|grew|rose|gained|lost))\b")
+CHAIN = cue(
+    r"\b(then|another|further|followed by|after that|on top|combined|cumulative|overall|compounded|in total|net|"
+    r"the next|the following|total (?:increase|change|growth|rise|decrease)|"
+    r"and (?:then )?(?:dropped|fell|grew|rose|gained|lost))\b"
+)
 
 
 def chained_percentages(text: Text, out: Analysis) -> bool:
@@ -90,7 +110,7 @@ def chained_percentages(text: Text, out: Analysis) -> bool:
     for n, pct in enumerate(pcts):
         start = pcts[n - 1].end if n else 0
         after = CHAIN_NOUN.match(value, pct.end)
-        window = after.group(0) if after else value[start:pct.start]
+        window = after.group(0) if after else value[start : pct.start]
         up, down = bool(UP.search(window)), bool(DOWN.search(window))
         if up == down:
             if re.search(r"\b(another|further|again|and|then)\b", window, re.IGNORECASE) and previous_up is not None:
@@ -105,19 +125,44 @@ def chained_percentages(text: Text, out: Analysis) -> bool:
     inputs = [p.value for p in pcts]
     if rest:
         base = rest[0]
-        add(out, f"{shown(base)} after {', then '.join(steps)}", f"{base.value} * {expression}",
-            base.value * factor, [base.value, *inputs], "chain", base.currency)
+        add(
+            out,
+            f"{shown(base)} after {', then '.join(steps)}",
+            f"{base.value} * {expression}",
+            base.value * factor,
+            [base.value, *inputs],
+            "chain",
+            base.currency,
+        )
     else:
         change = (factor - 1) * 100
-        add(out, f"the net change after {', then '.join(steps)}", f"({expression} - 1) * 100", abs(change),
-            inputs, "chain", unit="%", note=f"({'an increase' if change >= 0 else 'a decrease'})")
+        add(
+            out,
+            f"the net change after {', then '.join(steps)}",
+            f"({expression} - 1) * 100",
+            abs(change),
+            inputs,
+            "chain",
+            unit="%",
+            note=f"({'an increase' if change >= 0 else 'a decrease'})",
+        )
     return True
 
 
 # --- fractions, products, what is left, and a change between two stated figures ------------------
-FRACTION_WORDS = {"half": 0.5, "a half": 0.5, "one half": 0.5, "a third": 1 / 3, "one third": 1 / 3,
-                  "a quarter": 0.25, "one quarter": 0.25, "2 thirds": 2 / 3, "two thirds": 2 / 3,
-                  "3 quarters": 0.75, "three quarters": 0.75}
+FRACTION_WORDS = {
+    "half": 0.5,
+    "a half": 0.5,
+    "one half": 0.5,
+    "a third": 1 / 3,
+    "one third": 1 / 3,
+    "a quarter": 0.25,
+    "one quarter": 0.25,
+    "2 thirds": 2 / 3,
+    "two thirds": 2 / 3,
+    "3 quarters": 0.75,
+    "three quarters": 0.75,
+}
 FRACTION_OF = compiled(r"\b(\d+)\s*/\s*(\d+)\s+of\b|\b(" + "|".join(FRACTION_WORDS) + r")\s+of\b")
 FRACTION_AS_PERCENT = compiled(r"\b(\d+)\s*/\s*(\d+)\s+(?:as|in|to)\s+(?:an?\s+)?(?:percent\w*|%)")
 
@@ -128,8 +173,15 @@ def fractions(text: Text, out: Analysis) -> bool:
     if match := FRACTION_AS_PERCENT.search(value):
         a, b = float(match.group(1)), float(match.group(2))
         if len(found) == 2 and b:
-            add(out, f"{match.group(1)}/{match.group(2)} as a percentage", f"{a} / {b} * 100", a / b * 100,
-                [a, b], "share", unit="%")
+            add(
+                out,
+                f"{match.group(1)}/{match.group(2)} as a percentage",
+                f"{a} / {b} * 100",
+                a / b * 100,
+                [a, b],
+                "share",
+                unit="%",
+            )
             return True
         return False
     match = FRACTION_OF.search(value)
@@ -149,6 +201,13 @@ def fractions(text: Text, out: Analysis) -> bool:
         fraction, said, inputs = FRACTION_WORDS[match.group(3).lower()], match.group(3).lower(), []
         out.labels.extend(m.value for m in own)
     amount = whole[0]
-    add(out, f"{said} of {shown(amount)}", f"{fraction!r} * {amount.value}", fraction * amount.value,
-        [*inputs, amount.value], "share", amount.currency)
+    add(
+        out,
+        f"{said} of {shown(amount)}",
+        f"{fraction!r} * {amount.value}",
+        fraction * amount.value,
+        [*inputs, amount.value],
+        "share",
+        amount.currency,
+    )
     return True

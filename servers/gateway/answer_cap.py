@@ -32,11 +32,11 @@ class AnswerCap:
         found = [buffer.find(s) for s in self.stop if s in buffer]
         if found:
             self.held = ""
-            out = self._within_tokens(buffer[:min(found)])
+            out = self._within_tokens(buffer[: min(found)])
             self.finish_reason = self.finish_reason or "stop"
             return out
         keep = self._partial_stop(buffer)
-        out, self.held = buffer[:len(buffer) - keep], buffer[len(buffer) - keep:]
+        out, self.held = buffer[: len(buffer) - keep], buffer[len(buffer) - keep :]
         return self._within_tokens(out)
 
     def finish(self) -> str:
@@ -70,8 +70,8 @@ class AnswerCap:
             self.text += out
             self.estimate = len(tokens)
             return out
-        allowed = self.encoding.decode(tokens[:self.max_tokens])
-        piece = allowed[len(self.text):] if allowed.startswith(self.text) else ""
+        allowed = self.encoding.decode(tokens[: self.max_tokens])
+        piece = allowed[len(self.text) :] if allowed.startswith(self.text) else ""
         self.text += piece
         self.finish_reason = "length"
         return piece

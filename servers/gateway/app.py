@@ -39,11 +39,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def start(app: FastAPI) -> None:
         app.state.store = ConversationStore(
-            redis_client.connect(settings), settings.conversation_ttl_seconds, settings.conversation_max_messages,
-            settings.conversation_max_bytes, settings.redis_wait_replicas, settings.redis_wait_ms)
+            redis_client.connect(settings),
+            settings.conversation_ttl_seconds,
+            settings.conversation_max_messages,
+            settings.conversation_max_bytes,
+            settings.redis_wait_replicas,
+            settings.redis_wait_ms,
+        )
         app.state.responses = ResponseStore(app.state.store)
-        app.state.rate_limits = RateLimits(app.state.store.redis, settings.rate_limit_requests_per_minute,
-                                           settings.rate_limit_tokens_per_minute)
+        app.state.rate_limits = RateLimits(
+            app.state.store.redis, settings.rate_limit_requests_per_minute, settings.rate_limit_tokens_per_minute
+        )
         app.state.tasks = TaskClient(app.state.session, internal_token=settings.internal_token.get_secret_value())
         app.state.models = Models(settings)
 
@@ -51,19 +57,32 @@ def create_app(settings: Settings) -> FastAPI:
         await app.state.store.close()
 
     doors = [  # the key first (nothing is read for a stranger), then the key's limits
-        Middleware(Guard, digests=key_digests(settings.api_keys, settings.api_keys_file),
-                   max_bytes=settings.max_request_bytes,
-                   open_paths=OPEN_PATHS | {PLAYGROUND_PATH} if settings.playground else OPEN_PATHS),
+        Middleware(
+            Guard,
+            digests=key_digests(settings.api_keys, settings.api_keys_file),
+            max_bytes=settings.max_request_bytes,
+            open_paths=OPEN_PATHS | {PLAYGROUND_PATH} if settings.playground else OPEN_PATHS,
+        ),
         Middleware(Limiter, max_concurrent=settings.max_concurrent_requests_per_key),
     ]
-    app = create_server("gateway", settings, {"redis": redis_answers, "supervisor": supervisor_answers},
-                        on_start=start, on_stop=stop, doors=doors)
+    app = create_server(
+        "gateway",
+        settings,
+        {"redis": redis_answers, "supervisor": supervisor_answers},
+        on_start=start,
+        on_stop=stop,
+        doors=doors,
+    )
     install_error_handlers(app)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:  # outside the guard: a browser's preflight carries no key
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["authorization", "content-type", "x-conversation-id"],
-                           expose_headers=["x-conversation-id", "x-agents-used", "x-request-id"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-conversation-id"],
+            expose_headers=["x-conversation-id", "x-agents-used", "x-request-id"],
+        )
     if settings.playground:
         add_playground(app)
     router = APIRouter()
@@ -110,8 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):
         log.exception("unhandled error")
-        return render(APIError("The server had an error while processing your request."),
-                      request_id_var.get())
+        return render(APIError("The server had an error while processing your request."), request_id_var.get())
 
 
 def _branch(part: object) -> bool:

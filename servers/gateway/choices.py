@@ -114,8 +114,9 @@ class Lanes:
         if not self.request.logprobs:
             return None
         items = items or []
-        items = [{**item, "top_logprobs": (item.get("top_logprobs") or [])[:self.request.top_logprobs]}
-                 for item in items]
+        items = [
+            {**item, "top_logprobs": (item.get("top_logprobs") or [])[: self.request.top_logprobs]} for item in items
+        ]
         if self.request.chat:
             return {"content": [_entry(item) for item in items], "refusal": None}
         return wire.legacy_logprobs(items)
@@ -123,9 +124,15 @@ class Lanes:
 
 def _entry(item: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's token entry from the LLM's (llama.cpp adds an id)."""
-    return {"token": item.get("token", ""), "logprob": item.get("logprob", 0.0), "bytes": item.get("bytes"),
-            "top_logprobs": [{"token": t.get("token", ""), "logprob": t.get("logprob", 0.0), "bytes": t.get("bytes")}
-                             for t in item.get("top_logprobs") or []]}
+    return {
+        "token": item.get("token", ""),
+        "logprob": item.get("logprob", 0.0),
+        "bytes": item.get("bytes"),
+        "top_logprobs": [
+            {"token": t.get("token", ""), "logprob": t.get("logprob", 0.0), "bytes": t.get("bytes")}
+            for t in item.get("top_logprobs") or []
+        ],
+    }
 
 
 def _within(items: list[dict[str, Any]], length: int) -> list[dict[str, Any]]:

@@ -58,30 +58,56 @@ class CompletionsOutput:
             message = lanes.message(answer, text)
             if self.chat and exchange.progress and (lines := progress.lines_of(result)):
                 message["reasoning_content"] = "\n".join(lines)
-            shaped.append({"index": answer.index, "message": message, "logprobs": logprobs,
-                           "finish_reason": reason} if self.chat else
-                          {"index": answer.index, "text": text, "logprobs": logprobs, "finish_reason": reason})
+            shaped.append(
+                {"index": answer.index, "message": message, "logprobs": logprobs, "finish_reason": reason}
+                if self.chat
+                else {"index": answer.index, "text": text, "logprobs": logprobs, "finish_reason": reason}
+            )
         body = {
-            "id": self.id, "object": self.kind, "created": exchange.created, "model": self.body.model,
-            "choices": shaped, "usage": usage, "conversation_id": exchange.conversation_id,
-            "metadata": metadata, "agent_trace": wire.agent_trace_block(result), **wire.findings_blocks(result),
+            "id": self.id,
+            "object": self.kind,
+            "created": exchange.created,
+            "model": self.body.model,
+            "choices": shaped,
+            "usage": usage,
+            "conversation_id": exchange.conversation_id,
+            "metadata": metadata,
+            "agent_trace": wire.agent_trace_block(result),
+            **wire.findings_blocks(result),
         }
-        return JSONResponse(body, headers={"x-conversation-id": exchange.conversation_id,
-                                           "x-agents-used": metadata["agents_used"]})
+        return JSONResponse(
+            body, headers={"x-conversation-id": exchange.conversation_id, "x-agents-used": metadata["agents_used"]}
+        )
 
     # --- a stream ------------------------------------------------------------------------------
     def headers(self) -> dict[str, str]:
         return {}
 
-    def _chunk(self, delta: dict[str, Any] | None, finish_reason: str | None = None, index: int = 0,
-               logprobs: dict[str, Any] | None = None, **extra: Any) -> bytes:
+    def _chunk(
+        self,
+        delta: dict[str, Any] | None,
+        finish_reason: str | None = None,
+        index: int = 0,
+        logprobs: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> bytes:
         if self.chat:
             choice = {"index": index, "delta": delta or {}, "logprobs": logprobs, "finish_reason": finish_reason}
         else:
-            choice = {"index": index, "text": (delta or {}).get("content", ""), "logprobs": logprobs,
-                      "finish_reason": finish_reason}
-        chunk = {"id": self.id, "object": self.chunk_kind, "created": self.exchange.created,
-                 "model": self.body.model, "choices": [choice], **extra}
+            choice = {
+                "index": index,
+                "text": (delta or {}).get("content", ""),
+                "logprobs": logprobs,
+                "finish_reason": finish_reason,
+            }
+        chunk = {
+            "id": self.id,
+            "object": self.chunk_kind,
+            "created": self.exchange.created,
+            "model": self.body.model,
+            "choices": [choice],
+            **extra,
+        }
         if self.wants_usage and "usage" not in chunk:
             chunk["usage"] = None
         return wire.sse(chunk)
@@ -92,8 +118,10 @@ class CompletionsOutput:
         chunks = [self._chunk(first, conversation_id=conversation_id, metadata={"conversation_id": conversation_id})]
         if isinstance(self.body, wire.CompletionRequest) and self.body.echo:
             per_prompt = self.body.n or 1
-            chunks += [self._chunk({"content": self.body.prompt_for_choice(index, per_prompt)}, index=index)
-                       for index in range(per_prompt * len(self.body.prompts))]
+            chunks += [
+                self._chunk({"content": self.body.prompt_for_choice(index, per_prompt)}, index=index)
+                for index in range(per_prompt * len(self.body.prompts))
+            ]
         return chunks
 
     def text(self, index: int, text: str, logprobs: list[dict[str, Any]]) -> list[bytes]:
@@ -114,24 +142,45 @@ class CompletionsOutput:
         chunks = [self._chunk({"content": tail}, index=answer.index)] if tail else []
         if self.lanes.request.wants_json and not answer.tool_calls:  # JSON goes out once checked whole
             chunks += [self._chunk({"content": piece}, index=answer.index) for piece in pieces(answer.output)]
-        chunks += [self._chunk(delta, index=answer.index)
-                   for delta in wire.tool_call_deltas(answer.tool_calls, self.lanes.request.legacy_functions)]
+        chunks += [
+            self._chunk(delta, index=answer.index)
+            for delta in wire.tool_call_deltas(answer.tool_calls, self.lanes.request.legacy_functions)
+        ]
         return chunks
 
     async def closing(self, result: TaskResult, answers: list[Choice], usage: dict[str, int] | None) -> list[bytes]:
         exchange, lanes = self.exchange, self.lanes
         chunks = [self._chunk({}, lanes.finish_reason(answer), index=answer.index) for answer in answers[:-1]]
         metadata = wire.metadata_block(result, exchange.conversation_id, exchange.seconds)
-        done = self._status(f"Answered by {metadata['agents_used'].replace(',', ', ')}.", done=True) \
-            if exchange.progress else {}
-        chunks.append(self._chunk(
-            {}, lanes.finish_reason(answers[-1]), index=answers[-1].index, conversation_id=exchange.conversation_id,
-            metadata=metadata, agent_trace=wire.agent_trace_block(result), **{**wire.findings_blocks(result), **done},
-        ))
+        done = (
+            self._status(f"Answered by {metadata['agents_used'].replace(',', ', ')}.", done=True)
+            if exchange.progress
+            else {}
+        )
+        chunks.append(
+            self._chunk(
+                {},
+                lanes.finish_reason(answers[-1]),
+                index=answers[-1].index,
+                conversation_id=exchange.conversation_id,
+                metadata=metadata,
+                agent_trace=wire.agent_trace_block(result),
+                **{**wire.findings_blocks(result), **done},
+            )
+        )
         if usage is not None:
-            chunks.append(wire.sse({"id": self.id, "object": self.chunk_kind,
-                                    "created": exchange.created, "model": self.body.model,
-                                    "choices": [], "usage": usage}))
+            chunks.append(
+                wire.sse(
+                    {
+                        "id": self.id,
+                        "object": self.chunk_kind,
+                        "created": exchange.created,
+                        "model": self.body.model,
+                        "choices": [],
+                        "usage": usage,
+                    }
+                )
+            )
         return chunks + [wire.DONE]
 
     def failure(self, error: APIError) -> list[bytes]:

@@ -37,15 +37,21 @@ def named_conversation(body: Any, headers: Any) -> str | None:
     """The id the client named (1 to 5), if any."""
     metadata = getattr(body, "metadata", None) or {}
     call = getattr(body, "call", None) or {}
-    for candidate in (getattr(body, "conversation_id", None), metadata.get("conversation_id"),
-                      headers.get("x-conversation-id"), call.get("id"), headers.get(OPEN_WEBUI_CHAT)):
+    for candidate in (
+        getattr(body, "conversation_id", None),
+        metadata.get("conversation_id"),
+        headers.get("x-conversation-id"),
+        call.get("id"),
+        headers.get(OPEN_WEBUI_CHAT),
+    ):
         if isinstance(candidate, str) and candidate.strip():
             return candidate.strip()
     return None
 
 
-async def conversation_key(store: ConversationStore, owner: str, body: Any, headers: Any,
-                           sent: list[Message]) -> ConversationKey:
+async def conversation_key(
+    store: ConversationStore, owner: str, body: Any, headers: Any, sent: list[Message]
+) -> ConversationKey:
     named = named_conversation(body, headers)
     if named:
         return ConversationKey(named, named=True)

@@ -95,8 +95,15 @@ class Revision:
 
 
 class ConversationStore:
-    def __init__(self, client: redis.Redis, ttl_seconds: int, max_messages: int, max_bytes: int = 1_000_000,
-                 wait_replicas: int = 0, wait_ms: int = 500):
+    def __init__(
+        self,
+        client: redis.Redis,
+        ttl_seconds: int,
+        max_messages: int,
+        max_bytes: int = 1_000_000,
+        wait_replicas: int = 0,
+        wait_ms: int = 500,
+    ):
         self.redis: Any = client  # redis-py types each reply as any of bytes, str and int; ours are bytes
         self.ttl = ttl_seconds
         self.max_messages = max_messages
@@ -123,10 +130,17 @@ class ConversationStore:
         _check_owner(stored_owner, owner, conversation_id)
         return History([Message.model_validate_json(item) for item in raw], raw)
 
-    async def store_turn(self, conversation_id: str, revise: Callable[[list[Message]], Revision],
-                         answer: Message, owner: str = SHARED_OWNER, user: str | None = None,
-                         read: History | None = None, client: dict[str, Any] | None = None,
-                         fingerprint: str | None = None) -> None:
+    async def store_turn(
+        self,
+        conversation_id: str,
+        revise: Callable[[list[Message]], Revision],
+        answer: Message,
+        owner: str = SHARED_OWNER,
+        user: str | None = None,
+        read: History | None = None,
+        client: dict[str, Any] | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
         """Store a turn against the history as it is now: `revise` says what of it stays and what
         is new; the answer follows. The turn is applied by one script, only if the history is still
         the one it was revised from (`read`, what the request read); when another turn got there
@@ -141,11 +155,24 @@ class ConversationStore:
                 read = None
                 revision = revise(current.messages)
                 added = self._added(revision, answer)
-                drop = self._overflow([item.decode() for item in current.raw[:revision.keep]] + added)
-                stored = await self.store_if_unchanged(keys=keys, args=[
-                    current.digest, owner, self.ttl, revision.keep, len(current.raw), drop, user or "", client_json,
-                    int(time.time() * 1000), title_of(current.messages[:revision.keep] + revision.fresh),
-                    conversation_id, *added])
+                drop = self._overflow([item.decode() for item in current.raw[: revision.keep]] + added)
+                stored = await self.store_if_unchanged(
+                    keys=keys,
+                    args=[
+                        current.digest,
+                        owner,
+                        self.ttl,
+                        revision.keep,
+                        len(current.raw),
+                        drop,
+                        user or "",
+                        client_json,
+                        int(time.time() * 1000),
+                        title_of(current.messages[: revision.keep] + revision.fresh),
+                        conversation_id,
+                        *added,
+                    ],
+                )
                 if stored == -1:
                     raise NotOwned(conversation_id)
                 if stored == 1:
@@ -153,8 +180,9 @@ class ConversationStore:
                     return
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
-        raise StoreUnavailable(f"Conversation '{conversation_id}' kept changing while this turn was stored; "
-                               "nothing was stored, try again.")
+        raise StoreUnavailable(
+            f"Conversation '{conversation_id}' kept changing while this turn was stored; nothing was stored, try again."
+        )
 
     async def _replicated(self, conversation_id: str) -> None:
         """Wait until the replicas hold the turn, so a failover to one of them keeps it. A replica
@@ -163,8 +191,9 @@ class ConversationStore:
             return
         held = await self.redis.wait(self.wait_replicas, self.wait_ms)
         if held < self.wait_replicas:
-            log.warning("turn of %s reached %d of %d replicas in %d ms", conversation_id, held,
-                        self.wait_replicas, self.wait_ms)
+            log.warning(
+                "turn of %s reached %d of %d replicas in %d ms", conversation_id, held, self.wait_replicas, self.wait_ms
+            )
 
     @staticmethod
     def _added(revision: Revision, answer: Message) -> list[str]:
@@ -254,12 +283,17 @@ def _check_owner(stored: bytes | None, owner: str, conversation_id: str) -> None
 def unavailable(error: Exception) -> StoreUnavailable:
     return StoreUnavailable(
         f"The conversation store (Redis) is unavailable: {type(error).__name__}. Nothing was stored; "
-        "try again when it is back.")
+        "try again when it is back."
+    )
 
 
 def _same(a: Message, b: Message) -> bool:
-    return (a.role == b.role and a.content.strip() == b.content.strip() and a.tool_call_id == b.tool_call_id
-            and [c.id for c in a.tool_calls or []] == [c.id for c in b.tool_calls or []])
+    return (
+        a.role == b.role
+        and a.content.strip() == b.content.strip()
+        and a.tool_call_id == b.tool_call_id
+        and [c.id for c in a.tool_calls or []] == [c.id for c in b.tool_calls or []]
+    )
 
 
 def reconcile(stored: list[Message], sent: list[Message]) -> Revision:
@@ -277,10 +311,9 @@ def reconcile(stored: list[Message], sent: list[Message]) -> Revision:
             if not _same(message, stored[0]):
                 continue
             common = 0
-            while (common < len(stored) and start + common < len(sent)
-                   and _same(stored[common], sent[start + common])):
+            while common < len(stored) and start + common < len(sent) and _same(stored[common], sent[start + common]):
                 common += 1
-            return Revision(common, sent[start + common:])
+            return Revision(common, sent[start + common :])
     fresh = new_messages(stored, sent)
     if stored and len(fresh) == len(sent) > 1 and any(m.role == "assistant" for m in sent[:-1]):
         return Revision(0, sent)  # [u1', a1, u2]: the first message edited, so nothing lines up
@@ -306,7 +339,7 @@ def title_of(messages: list[Message]) -> str:
     """A conversation's title: the start of its first question, on one line."""
     first = next((m.content for m in messages if m.role == "user"), "")
     line = " ".join(first.split())
-    return line if len(line) <= TITLE_CHARS else line[:TITLE_CHARS - 1].rstrip() + "…"
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 def as_jsonable(messages: list[Message]) -> list[dict[str, Any]]:

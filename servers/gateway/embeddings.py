@@ -18,20 +18,28 @@ async def forward_embeddings(body: wire.EmbeddingRequest, request: Request) -> R
     if not settings.embeddings_base_url:
         raise BadRequest(
             "No embeddings endpoint is configured. Set EMBEDDINGS_BASE_URL (and EMBEDDINGS_MODEL) "
-            "to an OpenAI-compatible embeddings server.", param="model", code="embeddings_not_configured")
+            "to an OpenAI-compatible embeddings server.",
+            param="model",
+            code="embeddings_not_configured",
+        )
     payload = body.model_dump(exclude_none=True) | {"encoding_format": "float"}
     if settings.embeddings_model:
         payload["model"] = settings.embeddings_model
     try:
         upstream = await request.app.state.http.post(
-            f"{settings.embeddings_base_url}/embeddings", json=payload, timeout=60,
-            headers={"authorization": f"Bearer {settings.embeddings_api_key.get_secret_value()}"})
+            f"{settings.embeddings_base_url}/embeddings",
+            json=payload,
+            timeout=60,
+            headers={"authorization": f"Bearer {settings.embeddings_api_key.get_secret_value()}"},
+        )
     except Exception as error:
-        raise ServiceUnavailable(f"The embeddings endpoint did not answer: {type(error).__name__}",
-                                 code="embeddings_unavailable") from error
+        raise ServiceUnavailable(
+            f"The embeddings endpoint did not answer: {type(error).__name__}", code="embeddings_unavailable"
+        ) from error
     if upstream.status_code != 200:
-        raise ServiceUnavailable(f"The embeddings endpoint answered HTTP {upstream.status_code}.",
-                                 code="embeddings_unavailable")
+        raise ServiceUnavailable(
+            f"The embeddings endpoint answered HTTP {upstream.status_code}.", code="embeddings_unavailable"
+        )
     data = upstream.json()
     data["model"] = body.model
     if body.encoding_format == "base64":

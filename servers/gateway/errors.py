@@ -78,8 +78,11 @@ def team_failure(error: AgentCallError, when: str = "") -> APIError:
     log.warning("the team could not answer%s: %s", when, error)
     if error.deadline:
         return DeadlinePassed()
-    return ServiceUnavailable("The team could not answer this request right now; try again shortly.",
-                              code="team_unavailable", retry_after=error.retry_after or TEAM_RETRY_AFTER_SECONDS)
+    return ServiceUnavailable(
+        "The team could not answer this request right now; try again shortly.",
+        code="team_unavailable",
+        retry_after=error.retry_after or TEAM_RETRY_AFTER_SECONDS,
+    )
 
 
 def render(error: APIError, request_id: str | None = None) -> JSONResponse:

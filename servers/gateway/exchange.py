@@ -65,8 +65,13 @@ class Exchange:
     this exchange; the work is the same for all of them.
     """
 
-    def __init__(self, request: Request, body: wire.ChatCompletionRequest | wire.CompletionRequest,
-                 key: ConversationKey, output: Callable[[Exchange], Output]):
+    def __init__(
+        self,
+        request: Request,
+        body: wire.ChatCompletionRequest | wire.CompletionRequest,
+        key: ConversationKey,
+        output: Callable[[Exchange], Output],
+    ):
         self.request = request
         self.app = request.app
         self.settings: Settings = request.app.state.settings
@@ -74,8 +79,10 @@ class Exchange:
         self.key = key
         self.conversation_id = conversation_id = key.id
         # the team's progress as reasoning_content: chat only (the other APIs have no such field)
-        self.progress = (isinstance(body, wire.ChatCompletionRequest)
-                         and (body.chorus_progress or self.settings.chorus_progress) == "reasoning")
+        self.progress = (
+            isinstance(body, wire.ChatCompletionRequest)
+            and (body.chorus_progress or self.settings.chorus_progress) == "reasoning"
+        )
         self.open_webui = any(name.startswith("x-openwebui-") for name in request.headers)
         self.user = body.user or request.headers.get("x-openwebui-user-id")
         self.started = time.perf_counter()
@@ -120,10 +127,12 @@ class Exchange:
         # tokenizing the history (to trim it) and the prompt is CPU work: off the event loop when large
         self.sent = prompts[0]
         turns, self.prompt_tokens = await counting(
-            lambda: ([prepare_turn(stored, sent, self.settings.max_context_tokens) for sent in prompts],
-                     sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model)
-                         for sent in prompts)),
-            sum(len(m.content) for m in stored) + sum(len(m.content) for sent in prompts for m in sent))
+            lambda: (
+                [prepare_turn(stored, sent, self.settings.max_context_tokens) for sent in prompts],
+                sum(count_message_tokens([(m.role, m.content) for m in sent], self.body.model) for sent in prompts),
+            ),
+            sum(len(m.content) for m in stored) + sum(len(m.content) for sent in prompts for m in sent),
+        )
         per_prompt = self.body.n or 1
         # A stream relays the team's events as they come; an answer nobody reads as it is written is
         # asked for whole, so no hop below frames, parses and relays it event by event.
@@ -134,12 +143,19 @@ class Exchange:
         events = _replay(opening, upstream)
         turn = turns[0]
         if self.body.stream:
-            headers = {"x-conversation-id": self.conversation_id, "cache-control": "no-cache",
-                       "x-accel-buffering": "no", **self.output.headers()}
+            headers = {
+                "x-conversation-id": self.conversation_id,
+                "cache-control": "no-cache",
+                "x-accel-buffering": "no",
+                **self.output.headers(),
+            }
             if planned:  # a stream's headers go out before the work: they name the planned team
                 headers["x-agents-used"] = ",".join(planned)
-            return StreamingResponse(kept_alive(self._stream(events, turn), self.settings.stream_keepalive_seconds),
-                                     media_type="text/event-stream", headers=headers)
+            return StreamingResponse(
+                kept_alive(self._stream(events, turn), self.settings.stream_keepalive_seconds),
+                media_type="text/event-stream",
+                headers=headers,
+            )
         result = await self._collect(events)
         self.request.state.llm_ms = result.llm_ms  # the x-chorus-overhead-ms header leaves it out
         answers = result.all_choices()
@@ -150,8 +166,10 @@ class Exchange:
 
     def _task(self, turn: Turn) -> TaskRequest:
         return TaskRequest(
-            request_id=request_id_var.get(), conversation_id=self.conversation_id,
-            instruction=turn.instruction, messages=turn.context,
+            request_id=request_id_var.get(),
+            conversation_id=self.conversation_id,
+            instruction=turn.instruction,
+            messages=turn.context,
             params=self.body.generation_params(self.max_tokens),
             deadline=self.deadline,
             **self._structure(),
@@ -161,16 +179,22 @@ class Exchange:
         body = self.body
         stop = [body.stop] if isinstance(body.stop, str) else body.stop
         chat = isinstance(body, wire.ChatCompletionRequest)
-        shaping = choices.Request(chat=chat, stop=stop, max_tokens=self.max_tokens, model=body.model,
-                                  logprobs=body.logprobs is not None and body.logprobs is not False,
-                                  top_logprobs=body.top_logprob_count or 0)
+        shaping = choices.Request(
+            chat=chat,
+            stop=stop,
+            max_tokens=self.max_tokens,
+            model=body.model,
+            logprobs=body.logprobs is not None and body.logprobs is not False,
+            top_logprobs=body.top_logprob_count or 0,
+        )
         if isinstance(body, wire.ChatCompletionRequest):
             fmt = body.response_format
             choice = body.tool_choice_value()
             shaping.wants_json = bool(fmt and fmt.wants_json)
             shaping.target_schema = fmt.target_schema if fmt else None
-            shaping.function_schemas = {t["function"]["name"]: t["function"].get("parameters") or {"type": "object"}
-                                        for t in body.tool_dicts()}
+            shaping.function_schemas = {
+                t["function"]["name"]: t["function"].get("parameters") or {"type": "object"} for t in body.tool_dicts()
+            }
             shaping.forced_call = choice == "required" or isinstance(choice, dict)
             shaping.legacy_functions = body.legacy_functions
         return shaping
@@ -180,9 +204,12 @@ class Exchange:
         body = self.body
         if not isinstance(body, wire.ChatCompletionRequest):
             return {}
-        return {"tools": body.tool_dicts(), "tool_choice": body.tool_choice_value(),
-                "parallel_tool_calls": body.parallel_tool_calls is not False,
-                "response_format": body.response_format.as_dict() if body.response_format else None}
+        return {
+            "tools": body.tool_dicts(),
+            "tool_choice": body.tool_choice_value(),
+            "parallel_tool_calls": body.parallel_tool_calls is not False,
+            "response_format": body.response_format.as_dict() if body.response_format else None,
+        }
 
     async def _until_planned(
         self, events: AsyncGenerator[TaskEvent, None], direct: str | None
@@ -220,9 +247,16 @@ class Exchange:
             answer = Message(role="assistant", content=first.output, tool_calls=first.tool_calls or None)
             # a conversation the client did not name is found again by the history it will send next
             fingerprint = None if self.key.named else next_fingerprint(owner, self.sent, answer)
-            await self.app.state.store.store_turn(self.conversation_id, turn.revise, answer, owner=owner,
-                                                  user=self.user, read=self.history, client=self._client(),
-                                                  fingerprint=fingerprint)
+            await self.app.state.store.store_turn(
+                self.conversation_id,
+                turn.revise,
+                answer,
+                owner=owner,
+                user=self.user,
+                read=self.history,
+                client=self._client(),
+                fingerprint=fingerprint,
+            )
 
     def _client(self) -> dict[str, Any] | None:
         """What the calling platform said of itself (Vapi's call, number and customer; metadata)."""

@@ -17,12 +17,14 @@ def merged_result(results: list[TaskResult], per_prompt: int) -> TaskResult:
     """One result for the client: every prompt's choices, and every run's trace."""
     first = results[0]
     choices = [c for k, result in enumerate(results) for c in renumbered(result, k * per_prompt)]
-    return first.model_copy(update={
-        "choices": choices,
-        "trace": [run for result in results for run in result.trace],
-        "status": "degraded" if any(r.status == "degraded" for r in results) else first.status,
-        "iterations": max(r.iterations for r in results),
-    })
+    return first.model_copy(
+        update={
+            "choices": choices,
+            "trace": [run for result in results for run in result.trace],
+            "status": "degraded" if any(r.status == "degraded" for r in results) else first.status,
+            "iterations": max(r.iterations for r in results),
+        }
+    )
 
 
 async def fan_out(streams: list[AsyncGenerator[TaskEvent, None]], per_prompt: int) -> AsyncGenerator[TaskEvent, None]:

@@ -33,8 +33,9 @@ def key_digests(keys: str, keys_file: Path | None) -> frozenset[str]:
     entries = [k.strip() for k in keys.split(",")]
     if keys_file is not None:
         entries += [line.strip() for line in keys_file.read_text().splitlines() if not line.startswith("#")]
-    return frozenset(e.removeprefix(HASH_PREFIX).lower() if e.startswith(HASH_PREFIX) else digest(e)
-                     for e in entries if e)
+    return frozenset(
+        e.removeprefix(HASH_PREFIX).lower() if e.startswith(HASH_PREFIX) else digest(e) for e in entries if e
+    )
 
 
 def owner_of(key: str) -> str:
@@ -69,9 +70,13 @@ class Guard:
         if self.digests:
             key = bearer(scope)
             if key is None or not key_matches(key, self.digests):
-                await refuse(send, Unauthorized(
-                    "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.",
-                    code="invalid_api_key"))
+                await refuse(
+                    send,
+                    Unauthorized(
+                        "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.",
+                        code="invalid_api_key",
+                    ),
+                )
                 return
             owner = owner_of(key)
         scope.setdefault("state", {})["owner"] = owner  # request.state.owner: whose conversations these are

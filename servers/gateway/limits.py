@@ -33,15 +33,24 @@ def check_sizes(settings: Settings, prompts: list[list[ChatMessage]], max_tokens
     """A request larger than the limits is refused before any work."""
     count = max(len(sent) for sent in prompts)
     if count > settings.max_messages:
-        raise BadRequest(f"The request has {count} messages; at most {settings.max_messages} are allowed.",
-                         param="messages", code="too_many_messages")
+        raise BadRequest(
+            f"The request has {count} messages; at most {settings.max_messages} are allowed.",
+            param="messages",
+            code="too_many_messages",
+        )
     longest = max((len(m.content) for sent in prompts for m in sent), default=0)
     if longest > settings.max_message_chars:
-        raise BadRequest(f"A message has {longest} characters; at most {settings.max_message_chars} are allowed.",
-                         param="messages", code="message_too_long")
+        raise BadRequest(
+            f"A message has {longest} characters; at most {settings.max_message_chars} are allowed.",
+            param="messages",
+            code="message_too_long",
+        )
     if max_tokens is not None and max_tokens > settings.max_output_tokens:
-        raise BadRequest(f"max_tokens is {max_tokens}; at most {settings.max_output_tokens} is allowed.",
-                         param="max_tokens", code="max_tokens_too_large")
+        raise BadRequest(
+            f"max_tokens is {max_tokens}; at most {settings.max_output_tokens} is allowed.",
+            param="max_tokens",
+            code="max_tokens_too_large",
+        )
     if n is not None and n > settings.max_choices:
         raise BadRequest(f"n is {n}; at most {settings.max_choices} is allowed.", param="n", code="n_too_large")
 
@@ -97,25 +106,34 @@ class RateLimits:
         reset = f"{math.ceil(window.reset_seconds)}s".encode()
         headers = []
         if self.requests_per_minute:
-            headers += [(b"x-ratelimit-limit-requests", str(self.requests_per_minute).encode()),
-                        (b"x-ratelimit-remaining-requests",
-                         str(max(self.requests_per_minute - window.requests, 0)).encode()),
-                        (b"x-ratelimit-reset-requests", reset)]
+            headers += [
+                (b"x-ratelimit-limit-requests", str(self.requests_per_minute).encode()),
+                (b"x-ratelimit-remaining-requests", str(max(self.requests_per_minute - window.requests, 0)).encode()),
+                (b"x-ratelimit-reset-requests", reset),
+            ]
         if self.tokens_per_minute:
-            headers += [(b"x-ratelimit-limit-tokens", str(self.tokens_per_minute).encode()),
-                        (b"x-ratelimit-remaining-tokens", str(max(self.tokens_per_minute - window.tokens, 0)).encode()),
-                        (b"x-ratelimit-reset-tokens", reset)]
+            headers += [
+                (b"x-ratelimit-limit-tokens", str(self.tokens_per_minute).encode()),
+                (b"x-ratelimit-remaining-tokens", str(max(self.tokens_per_minute - window.tokens, 0)).encode()),
+                (b"x-ratelimit-reset-tokens", reset),
+            ]
         return headers
 
     def refusal(self, window: Window) -> RateLimited | None:
         if self.requests_per_minute and window.requests > self.requests_per_minute:
             RATE_LIMITED.labels("requests").inc()
-            return RateLimited(f"Rate limit reached: {self.requests_per_minute} requests per minute for this key. "
-                               f"Try again in {math.ceil(window.reset_seconds)}s.", code="rate_limit_exceeded")
+            return RateLimited(
+                f"Rate limit reached: {self.requests_per_minute} requests per minute for this key. "
+                f"Try again in {math.ceil(window.reset_seconds)}s.",
+                code="rate_limit_exceeded",
+            )
         if self.tokens_per_minute and window.tokens >= self.tokens_per_minute:
             RATE_LIMITED.labels("tokens").inc()
-            return RateLimited(f"Rate limit reached: {self.tokens_per_minute} tokens per minute for this key. "
-                               f"Try again in {math.ceil(window.reset_seconds)}s.", code="rate_limit_exceeded")
+            return RateLimited(
+                f"Rate limit reached: {self.tokens_per_minute} tokens per minute for this key. "
+                f"Try again in {math.ceil(window.reset_seconds)}s.",
+                code="rate_limit_exceeded",
+            )
         return None
 
 
@@ -138,8 +156,12 @@ class Limiter:
             try:
                 window = await limits.admit(owner)
             except REDIS_FAILURES:
-                await refuse(send, ServiceUnavailable("The rate-limit store (Redis) is unavailable.",
-                                                      code="rate_limit_store_unavailable"))
+                await refuse(
+                    send,
+                    ServiceUnavailable(
+                        "The rate-limit store (Redis) is unavailable.", code="rate_limit_store_unavailable"
+                    ),
+                )
                 return
             extra = limits.headers(window)
             if refused := limits.refusal(window):
@@ -147,9 +169,14 @@ class Limiter:
                 return
         if self.running[owner] >= self.max_concurrent:
             RATE_LIMITED.labels("concurrency").inc()
-            await refuse(send, RateLimited(
-                f"This key already has {self.max_concurrent} requests running; wait for one to finish.",
-                code="too_many_concurrent_requests"), extra + [(b"retry-after", b"1")])
+            await refuse(
+                send,
+                RateLimited(
+                    f"This key already has {self.max_concurrent} requests running; wait for one to finish.",
+                    code="too_many_concurrent_requests",
+                ),
+                extra + [(b"retry-after", b"1")],
+            )
             return
 
         async def with_headers(message: Message) -> None:

@@ -30,8 +30,11 @@ class Models:
     def url_for(self, model: str) -> str:
         target = self.aliases.get(model, model)
         if target not in self.urls:
-            raise NotFound(f"The model '{model}' does not exist. Available: {', '.join(self.ids())}.",
-                           param="model", code="model_not_found")
+            raise NotFound(
+                f"The model '{model}' does not exist. Available: {', '.join(self.ids())}.",
+                param="model",
+                code="model_not_found",
+            )
         return self.urls[target]
 
     def direct_agent(self, model: str) -> str | None:
@@ -51,8 +54,9 @@ class Models:
             reason = f"the {voice}'s LLM endpoint does not provide them ({voice.upper()}_LLM_LOGPROBS)"
         else:
             return
-        raise BadRequest(f"logprobs are not available from '{model}': {reason}.", param="logprobs",
-                         code="logprobs_unsupported")
+        raise BadRequest(
+            f"logprobs are not available from '{model}': {reason}.", param="logprobs", code="logprobs_unsupported"
+        )
 
     def card(self, model: str) -> dict[str, Any]:
         self.url_for(model)

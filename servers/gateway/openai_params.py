@@ -20,23 +20,104 @@ CHORUS_PARAMS = frozenset({"conversation_id", "chorus_progress"})
 # CreateChatCompletionRequest, CreateCompletionRequest, CreateResponse and CreateEmbeddingRequest in
 # OpenAI's spec (tests/unit/test_openai_params.py checks these against it).
 OPENAI_PARAMS: dict[str, frozenset[str]] = {
-    "chat": frozenset({
-        "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",
-        "max_completion_tokens", "max_tokens", "messages", "metadata", "modalities", "model", "moderation", "n",
-        "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key", "prompt_cache_options",
-        "prompt_cache_retention", "reasoning_effort", "response_format", "safety_identifier", "seed",
-        "service_tier", "stop", "store", "stream", "stream_options", "temperature", "tool_choice", "tools",
-        "top_logprobs", "top_p", "user", "verbosity", "web_search_options"}),
-    "completions": frozenset({
-        "best_of", "echo", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "model", "n",
-        "presence_penalty", "prompt", "seed", "stop", "stream", "stream_options", "suffix", "temperature",
-        "top_p", "user"}),
-    "responses": frozenset({
-        "background", "context_management", "conversation", "include", "input", "instructions",
-        "max_output_tokens", "max_tool_calls", "metadata", "model", "moderation", "parallel_tool_calls",
-        "previous_response_id", "prompt", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention",
-        "reasoning", "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature",
-        "text", "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user"}),
+    "chat": frozenset(
+        {
+            "audio",
+            "frequency_penalty",
+            "function_call",
+            "functions",
+            "logit_bias",
+            "logprobs",
+            "max_completion_tokens",
+            "max_tokens",
+            "messages",
+            "metadata",
+            "modalities",
+            "model",
+            "moderation",
+            "n",
+            "parallel_tool_calls",
+            "prediction",
+            "presence_penalty",
+            "prompt_cache_key",
+            "prompt_cache_options",
+            "prompt_cache_retention",
+            "reasoning_effort",
+            "response_format",
+            "safety_identifier",
+            "seed",
+            "service_tier",
+            "stop",
+            "store",
+            "stream",
+            "stream_options",
+            "temperature",
+            "tool_choice",
+            "tools",
+            "top_logprobs",
+            "top_p",
+            "user",
+            "verbosity",
+            "web_search_options",
+        }
+    ),
+    "completions": frozenset(
+        {
+            "best_of",
+            "echo",
+            "frequency_penalty",
+            "logit_bias",
+            "logprobs",
+            "max_tokens",
+            "model",
+            "n",
+            "presence_penalty",
+            "prompt",
+            "seed",
+            "stop",
+            "stream",
+            "stream_options",
+            "suffix",
+            "temperature",
+            "top_p",
+            "user",
+        }
+    ),
+    "responses": frozenset(
+        {
+            "background",
+            "context_management",
+            "conversation",
+            "include",
+            "input",
+            "instructions",
+            "max_output_tokens",
+            "max_tool_calls",
+            "metadata",
+            "model",
+            "moderation",
+            "parallel_tool_calls",
+            "previous_response_id",
+            "prompt",
+            "prompt_cache_key",
+            "prompt_cache_options",
+            "prompt_cache_retention",
+            "reasoning",
+            "safety_identifier",
+            "service_tier",
+            "store",
+            "stream",
+            "stream_options",
+            "temperature",
+            "text",
+            "tool_choice",
+            "tools",
+            "top_logprobs",
+            "top_p",
+            "truncation",
+            "user",
+        }
+    ),
     "embeddings": frozenset({"dimensions", "encoding_format", "input", "model", "user"}),
 }
 
@@ -49,5 +130,6 @@ def refuse_unknown(body: BaseModel, api: str, strict: bool) -> None:
     repeated = set(metadata) if isinstance(metadata, dict) else set()  # Vapi's metadataSendMode: destructured
     unknown = sorted(set(body.model_extra or {}) - OPENAI_PARAMS[api] - CHORUS_PARAMS - repeated)
     if unknown:
-        raise BadRequest(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
-                         code="unknown_parameter")
+        raise BadRequest(
+            f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0], code="unknown_parameter"
+        )

@@ -25,14 +25,25 @@ class BlockingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool)
 
 def connect(settings: Settings) -> redis.Redis:
     if not settings.sentinel_addresses:
-        return redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(settings.redis_url, **POOL,
-                                                                                  **CONNECTION))
+        return redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(settings.redis_url, **POOL, **CONNECTION)
+        )
     url = urlparse(settings.redis_url)
     sentinel_password = settings.redis_sentinel_password.get_secret_value() or None
-    sentinels = Sentinel(settings.sentinel_addresses, sentinel_kwargs={  # type: ignore[no-untyped-call]
-        "socket_timeout": 1, "socket_connect_timeout": 1, "password": sentinel_password})
+    sentinels = Sentinel(
+        settings.sentinel_addresses,
+        sentinel_kwargs={  # type: ignore[no-untyped-call]
+            "socket_timeout": 1,
+            "socket_connect_timeout": 1,
+            "password": sentinel_password,
+        },
+    )
     master: redis.Redis = sentinels.master_for(
-        settings.redis_sentinel_master, connection_pool_class=BlockingSentinelPool,
-        password=unquote(url.password) if url.password else None, db=int(url.path.strip("/") or 0),
-        **POOL, **CONNECTION)
+        settings.redis_sentinel_master,
+        connection_pool_class=BlockingSentinelPool,
+        password=unquote(url.password) if url.password else None,
+        db=int(url.path.strip("/") or 0),
+        **POOL,
+        **CONNECTION,
+    )
     return master

@@ -64,8 +64,9 @@ class ResponseStore:
             return False
         response, _ = found
         try:
-            await self.redis.delete(RESPONSE_PREFIX + response_id,
-                                    *(ITEM_PREFIX + item["id"] for item in response["output"]))
+            await self.redis.delete(
+                RESPONSE_PREFIX + response_id, *(ITEM_PREFIX + item["id"] for item in response["output"])
+            )
         except REDIS_FAILURES as error:
             raise unavailable(error) from error
         return True
@@ -79,8 +80,9 @@ class ResponseStore:
             if not isinstance(item, ItemReference):
                 resolved.append(item)
             elif item.id not in stored:
-                raise BadRequest(f"Item with id '{item.id}' not found.", param=f"input.{index}.id",
-                                 code="item_not_found")
+                raise BadRequest(
+                    f"Item with id '{item.id}' not found.", param=f"input.{index}.id", code="item_not_found"
+                )
             elif stored[item.id]["type"] == "function_call":
                 resolved.append(FunctionCallItem.model_validate(stored[item.id]))
             else:

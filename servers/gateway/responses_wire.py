@@ -71,9 +71,12 @@ def _item_type(item: Any) -> str | None:
 
 
 InputItem = Annotated[
-    Annotated[MessageItem, Tag("message")] | Annotated[FunctionCallItem, Tag("function_call")]
-    | Annotated[FunctionCallOutputItem, Tag("function_call_output")] | Annotated[ItemReference, Tag("item_reference")],
-    Discriminator(_item_type)]
+    Annotated[MessageItem, Tag("message")]
+    | Annotated[FunctionCallItem, Tag("function_call")]
+    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
+    | Annotated[ItemReference, Tag("item_reference")],
+    Discriminator(_item_type),
+]
 ResolvedItem = MessageItem | FunctionCallItem | FunctionCallOutputItem
 
 
@@ -135,11 +138,17 @@ class ResponsesRequest(BaseModel):
 
     def refuse_unfinished(self) -> None:
         if self.background:
-            raise BadRequest("Background responses are not supported; send background: false.",
-                             param="background", code="unsupported_parameter")
+            raise BadRequest(
+                "Background responses are not supported; send background: false.",
+                param="background",
+                code="unsupported_parameter",
+            )
         if self.prompt:
-            raise BadRequest("Stored prompt templates are not supported; send input and instructions.",
-                             param="prompt", code="unsupported_parameter")
+            raise BadRequest(
+                "Stored prompt templates are not supported; send input and instructions.",
+                param="prompt",
+                code="unsupported_parameter",
+            )
         if self.previous_response_id and self.conversation:
             raise BadRequest("Send previous_response_id or conversation, not both.", param="conversation")
 
@@ -162,7 +171,7 @@ class ResponsesRequest(BaseModel):
 
     def to_chat(self, items: list[ResolvedItem]) -> wire.ChatCompletionRequest:
         """The same request as a chat completion, for the team."""
-        messages = ([{"role": "system", "content": self.instructions}] if self.instructions else [])
+        messages = [{"role": "system", "content": self.instructions}] if self.instructions else []
         messages += chat_messages(items)
         fmt = self.text.format if self.text else None
         choice = self.tool_choice
@@ -172,18 +181,29 @@ class ResponsesRequest(BaseModel):
             first = error.errors()[0]
             raise BadRequest(f"Invalid request: {first['msg']}", param=".".join(map(str, first["loc"]))) from None
 
-    def _chat(self, messages: list[dict[str, Any]], fmt: TextFormat | None,
-              choice: str | NamedFunctionChoice | None) -> wire.ChatCompletionRequest:
+    def _chat(
+        self, messages: list[dict[str, Any]], fmt: TextFormat | None, choice: str | NamedFunctionChoice | None
+    ) -> wire.ChatCompletionRequest:
         return wire.ChatCompletionRequest(
-            model=self.model, messages=messages, stream=self.stream,
-            max_completion_tokens=self.max_output_tokens, temperature=self.temperature, top_p=self.top_p,
-            user=self.user, metadata=self.metadata, parallel_tool_calls=self.parallel_tool_calls,
+            model=self.model,
+            messages=messages,
+            stream=self.stream,
+            max_completion_tokens=self.max_output_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            user=self.user,
+            metadata=self.metadata,
+            parallel_tool_calls=self.parallel_tool_calls,
             logprobs=self.wants_logprobs or None,
             top_logprobs=self.top_logprobs if self.wants_logprobs else None,
-            tools=[{"type": "function", "function": t.model_dump(exclude={"type"}, exclude_none=True)}
-                   for t in self.tools or []] or None,
+            tools=[
+                {"type": "function", "function": t.model_dump(exclude={"type"}, exclude_none=True)}
+                for t in self.tools or []
+            ]
+            or None,
             tool_choice={"type": "function", "function": {"name": choice.name}}
-            if isinstance(choice, NamedFunctionChoice) else choice,
+            if isinstance(choice, NamedFunctionChoice)
+            else choice,
             response_format=_response_format(fmt),
         )
 
@@ -195,8 +215,10 @@ def _response_format(fmt: TextFormat | None) -> dict[str, Any] | None:
         return {"type": "json_object"}
     if fmt.schema_ is None or not fmt.name:
         raise BadRequest("text.format of type json_schema needs a name and a schema.", param="text.format")
-    return {"type": "json_schema", "json_schema": {"name": fmt.name, "schema": fmt.schema_, "strict": fmt.strict,
-                                                   "description": fmt.description}}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": fmt.name, "schema": fmt.schema_, "strict": fmt.strict, "description": fmt.description},
+    }
 
 
 def chat_messages(items: list[ResolvedItem]) -> list[dict[str, Any]]:
@@ -206,14 +228,18 @@ def chat_messages(items: list[ResolvedItem]) -> list[dict[str, Any]]:
         if isinstance(item, MessageItem):
             messages.append({"role": item.role, "content": _text(item.content, f"input.{index}.content")})
         elif isinstance(item, FunctionCallItem):
-            call = {"id": item.call_id, "type": "function",
-                    "function": {"name": item.name, "arguments": item.arguments}}
+            call = {
+                "id": item.call_id,
+                "type": "function",
+                "function": {"name": item.name, "arguments": item.arguments},
+            }
             last = messages[-1] if messages else None
             if last and last["role"] == "assistant":
                 last.setdefault("tool_calls", []).append(call)
             else:
                 messages.append({"role": "assistant", "content": "", "tool_calls": [call]})
         else:
-            messages.append({"role": "tool", "tool_call_id": item.call_id,
-                             "content": _text(item.output, f"input.{index}.output")})
+            messages.append(
+                {"role": "tool", "tool_call_id": item.call_id, "content": _text(item.output, f"input.{index}.output")}
+            )
     return messages

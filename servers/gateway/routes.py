@@ -75,20 +75,21 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
         responses: ResponseStore = request.app.state.responses
         key = _named_or_new(body, request)
         if body.previous_response_id:  # it continues that response's conversation
-            _, conversation_id = await _stored_response(responses, body.previous_response_id, "previous_response_id",
-                                                        request.state.owner)
+            _, conversation_id = await _stored_response(
+                responses, body.previous_response_id, "previous_response_id", request.state.owner
+            )
             key = ConversationKey(conversation_id, named=True)
         chat = body.to_chat(await responses.resolve(body.items(), request.state.owner))
         chat.refuse_unfinished()
         sent = [m.to_message(i) for i, m in enumerate(chat.messages)]
-        output = partial(ResponsesOutput, request=body, store=responses,
-                         previous_response_id=body.previous_response_id)
+        output = partial(ResponsesOutput, request=body, store=responses, previous_response_id=body.previous_response_id)
         return await Exchange(request, chat, key, output).respond([sent])
 
     @router.get("/responses/{response_id}")
     async def retrieve_response(response_id: str, request: Request) -> dict:
-        response, _ = await _stored_response(request.app.state.responses, response_id, "response_id",
-                                             request.state.owner)
+        response, _ = await _stored_response(
+            request.app.state.responses, response_id, "response_id", request.state.owner
+        )
         return response
 
     @router.delete("/responses/{response_id}")
@@ -102,27 +103,41 @@ def add_routes(router: APIRouter, settings: Settings) -> None:
         return await forward_embeddings(body, request)
 
     @router.get("/conversations")
-    async def list_conversations(request: Request, limit: int = Query(20, ge=1, le=100),
-                                 before: int | None = Query(None, ge=0)) -> dict:
+    async def list_conversations(
+        request: Request, limit: int = Query(20, ge=1, le=100), before: int | None = Query(None, ge=0)
+    ) -> dict:
         """The caller's conversations, most recently updated first; `before` (a previous page's
         `next_before`) pages back."""
         found = await request.app.state.store.recent(request.state.owner, limit + 1, before)
         page = found[:limit]
-        return {"object": "list", "has_more": len(found) > limit,
-                "next_before": page[-1].updated_ms if len(found) > limit else None,
-                "data": [{"id": c.id, "object": "conversation", "title": c.title,
-                          "updated_at": c.updated_ms // 1000, "message_count": c.messages} for c in page]}
+        return {
+            "object": "list",
+            "has_more": len(found) > limit,
+            "next_before": page[-1].updated_ms if len(found) > limit else None,
+            "data": [
+                {
+                    "id": c.id,
+                    "object": "conversation",
+                    "title": c.title,
+                    "updated_at": c.updated_ms // 1000,
+                    "message_count": c.messages,
+                }
+                for c in page
+            ],
+        }
 
     @router.get("/conversations/{conversation_id}")
     async def get_conversation(conversation_id: str, request: Request) -> JSONResponse:
         messages = await request.app.state.store.load(conversation_id, request.state.owner)
         if not messages:
-            raise NotFound(f"No conversation '{conversation_id}'.", param="conversation_id",
-                           code="conversation_not_found")
+            raise NotFound(
+                f"No conversation '{conversation_id}'.", param="conversation_id", code="conversation_not_found"
+            )
         details = await request.app.state.store.details(conversation_id)
         return JSONResponse(
             {"id": conversation_id, "object": "conversation", "messages": as_jsonable(messages), **details},
-            headers={"x-conversation-id": conversation_id})
+            headers={"x-conversation-id": conversation_id},
+        )
 
     @router.delete("/conversations/{conversation_id}")
     async def delete_conversation(conversation_id: str, request: Request) -> dict:

@@ -28,19 +28,17 @@ def prepare_turn(stored: list[Message], sent: list[Message], max_context_tokens:
     system = [m for m in sent if m.role in SYSTEM_ROLES]  # applies to this turn, never stored
     dialogue = dialogue_of(sent)
     revision = reconcile(stored, dialogue)
-    history = stored[:revision.keep] + revision.fresh
+    history = stored[: revision.keep] + revision.fresh
     asked = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if asked is None:  # e.g. only a developer message
         instruction, earlier, exchange = (sent[-1].content if sent else ""), history, []
     else:  # what follows the question (function calls and their results) is this turn's, kept whole
-        instruction, earlier, exchange = history[asked].content, history[:asked], history[asked + 1:]
+        instruction, earlier, exchange = history[asked].content, history[:asked], history[asked + 1 :]
     kept = trim_history(earlier, max_context_tokens, system, instruction)
     return Turn(instruction, system + kept + exchange, lambda current: reconcile(current, dialogue))
 
 
-def trim_history(
-    history: list[Message], budget: int, system: list[Message], instruction: str
-) -> list[Message]:
+def trim_history(history: list[Message], budget: int, system: list[Message], instruction: str) -> list[Message]:
     """Drop the oldest messages until the prompt fits the budget; system messages always stay."""
     used = count_tokens(instruction) + sum(count_tokens(m.content) + 3 for m in system)
     kept: list[Message] = []

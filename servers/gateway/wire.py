@@ -48,20 +48,25 @@ class ChatMessage(BaseModel):
         if isinstance(self.content, list):
             for part in self.content:
                 if part.type != "text" or part.text is None:
-                    raise BadRequest(f"Content parts of type '{part.type}' are not supported; "
-                                     "send text parts.", param=f"messages.{index}.content")
+                    raise BadRequest(
+                        f"Content parts of type '{part.type}' are not supported; send text parts.",
+                        param=f"messages.{index}.content",
+                    )
             text = "".join(part.text or "" for part in self.content)
         else:
             text = self.content or ""
         role = "tool" if self.role == "function" else self.role
-        calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
-                 for c in self.tool_calls or []]
+        calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments) for c in self.tool_calls or []]
         if self.function_call:
-            calls.append(ToolCall(id=f"call_{self.function_call.name}", name=self.function_call.name,
-                                  arguments=self.function_call.arguments))
+            calls.append(
+                ToolCall(
+                    id=f"call_{self.function_call.name}",
+                    name=self.function_call.name,
+                    arguments=self.function_call.arguments,
+                )
+            )
         tool_call_id = self.tool_call_id or (f"call_{self.name}" if self.role == "function" else None)
-        return Message(role=role, content=text, name=self.name, tool_call_id=tool_call_id,
-                       tool_calls=calls or None)
+        return Message(role=role, content=text, name=self.name, tool_call_id=tool_call_id, tool_calls=calls or None)
 
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
@@ -166,11 +171,17 @@ class SamplingFields(BaseModel):
     def generation_params(self, max_tokens: int | None) -> GenerationParams:
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
         return GenerationParams(  # an LLM call needs one token at least; the gateway cuts the answer to 0
-            temperature=self.temperature, top_p=self.top_p,
-            max_tokens=max(max_tokens, 1) if max_tokens is not None else None, stop=stop or None,
-            seed=self.seed, presence_penalty=self.presence_penalty,
-            frequency_penalty=self.frequency_penalty, logit_bias=self.logit_bias, user=self.user,
-            n=self.n, logprobs=self.logprobs is not None and self.logprobs is not False,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=max(max_tokens, 1) if max_tokens is not None else None,
+            stop=stop or None,
+            seed=self.seed,
+            presence_penalty=self.presence_penalty,
+            frequency_penalty=self.frequency_penalty,
+            logit_bias=self.logit_bias,
+            user=self.user,
+            n=self.n,
+            logprobs=self.logprobs is not None and self.logprobs is not False,
             top_logprobs=self.top_logprob_count,
         )
 
@@ -228,8 +239,9 @@ class ChatCompletionRequest(SamplingFields):
         if choice not in (None, "none", "auto") and not self.tool_dicts():
             raise BadRequest("tool_choice needs tools to choose from.", param="tool_choice")
         if isinstance(choice, dict) and self.function_schema(choice["function"]["name"]) is None:
-            raise BadRequest(f"tool_choice names '{choice['function']['name']}', which is not among the tools.",
-                             param="tool_choice")
+            raise BadRequest(
+                f"tool_choice names '{choice['function']['name']}', which is not among the tools.", param="tool_choice"
+            )
         if self.top_logprobs and not self.logprobs:
             raise BadRequest("top_logprobs needs logprobs: true.", param="top_logprobs")
 
@@ -246,11 +258,9 @@ class CompletionRequest(SamplingFields):
     def refuse_unfinished(self) -> None:
         super().refuse_unfinished()
         if self.suffix:
-            raise BadRequest("suffix (insertion) is not supported.", param="suffix",
-                             code="unsupported_parameter")
+            raise BadRequest("suffix (insertion) is not supported.", param="suffix", code="unsupported_parameter")
         if self.best_of is not None and self.best_of > 1:
-            raise BadRequest("best_of > 1 is not supported.", param="best_of",
-                             code="unsupported_parameter")
+            raise BadRequest("best_of > 1 is not supported.", param="best_of", code="unsupported_parameter")
 
     @property
     def prompts(self) -> list[str]:
@@ -280,16 +290,18 @@ def now() -> int:
 
 
 def usage_block(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def trace_of(result: TaskResult) -> list[AgentRun]:
     """A team result carries its trace; one agent reached directly is its own trace."""
     if result.trace:
         return result.trace
-    return [AgentRun(agent=result.agent, status="ok", duration_ms=result.duration_ms,
-                     usage=result.usage, iteration=1)]
+    return [AgentRun(agent=result.agent, status="ok", duration_ms=result.duration_ms, usage=result.usage, iteration=1)]
 
 
 def overhead_ms(seconds: float, result: TaskResult) -> float:
@@ -325,10 +337,16 @@ def agent_trace_block(result: TaskResult) -> list[dict[str, Any]]:
 def findings_blocks(result: TaskResult) -> dict[str, list[dict[str, Any]]]:
     """What the answer rests on, beside it: the figures the analyst computed, and the sources the
     answer cites (by their [n] in its text)."""
-    computed = [{name: c.get(name) for name in ("label", "expression", "figure", "display")}
-                for c in result.data.get("computations", []) if isinstance(c, dict)]
-    cited = [{"ref": s.ref, "title": s.title, "location": s.location}
-             for s in result.sources if f"[{s.ref}]" in result.output]
+    computed = [
+        {name: c.get(name) for name in ("label", "expression", "figure", "display")}
+        for c in result.data.get("computations", [])
+        if isinstance(c, dict)
+    ]
+    cited = [
+        {"ref": s.ref, "title": s.title, "location": s.location}
+        for s in result.sources
+        if f"[{s.ref}]" in result.output
+    ]
     return {"computations": computed, "sources": cited}
 
 
@@ -344,10 +362,21 @@ def tool_call_deltas(calls: list[ToolCall], legacy: bool) -> list[dict[str, Any]
             deltas.append({"function_call": {"name": call.name, "arguments": ""}})
             deltas += [{"function_call": {"arguments": piece}} for piece in pieces(call.arguments)]
             continue
-        deltas.append({"tool_calls": [{"index": index, "id": call.id, "type": "function",
-                                       "function": {"name": call.name, "arguments": ""}}]})
-        deltas += [{"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
-                   for piece in pieces(call.arguments)]
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
+        deltas += [
+            {"tool_calls": [{"index": index, "function": {"arguments": piece}}]} for piece in pieces(call.arguments)
+        ]
     return deltas
 
 
@@ -370,10 +399,14 @@ def legacy_logprobs(items: list[dict[str, Any]]) -> dict[str, Any]:
     for item in items:
         offsets.append(at)
         at += len(item.get("token", ""))
-    return {"tokens": [i.get("token", "") for i in items], "token_logprobs": [i.get("logprob", 0.0) for i in items],
-            "top_logprobs": [{t.get("token", ""): t.get("logprob", 0.0) for t in i.get("top_logprobs") or []}
-                             for i in items],
-            "text_offset": offsets}
+    return {
+        "tokens": [i.get("token", "") for i in items],
+        "token_logprobs": [i.get("logprob", 0.0) for i in items],
+        "top_logprobs": [
+            {t.get("token", ""): t.get("logprob", 0.0) for t in i.get("top_logprobs") or []} for i in items
+        ],
+        "text_offset": offsets,
+    }
 
 
 def sse(payload: dict[str, Any], event: str | None = None) -> bytes:

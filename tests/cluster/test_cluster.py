@@ -47,13 +47,28 @@ HANG = 120  # a request still open after this long is a hang (a liveness guard, 
 def haproxy_config(hosts: Hosts) -> str:
     """One frontend a tier on the lb host; unhealthy servers leave the rotation, and a request whose
     connection is refused is sent to the other replica."""
-    lines = ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 1s",
-             "  timeout client 180s", "  timeout server 180s", "  retries 3", "  option redispatch 1",
-             "  retry-on conn-failure empty-response"]  # a request nothing answered goes to the other replica
+    lines = [
+        "global",
+        "  maxconn 4096",
+        "defaults",
+        "  mode http",
+        "  timeout connect 1s",
+        "  timeout client 180s",
+        "  timeout server 180s",
+        "  retries 3",
+        "  option redispatch 1",
+        "  retry-on conn-failure empty-response",
+    ]  # a request nothing answered goes to the other replica
     for tier, port in TIERS.items():
-        lines += [f"frontend {tier}", f"  bind {hosts.address('lb')}:{port}", f"  default_backend {tier}",
-                  f"backend {tier}", "  balance roundrobin", "  option httpchk GET /health",
-                  "  default-server inter 300ms fall 2 rise 2"]
+        lines += [
+            f"frontend {tier}",
+            f"  bind {hosts.address('lb')}:{port}",
+            f"  default_backend {tier}",
+            f"backend {tier}",
+            "  balance roundrobin",
+            "  option httpchk GET /health",
+            "  default-server inter 300ms fall 2 rise 2",
+        ]
         lines += [f"  server {host} {hosts.address(host)}:{port} check" for host in REPLICAS]
     return "\n".join(lines) + "\n"
 
@@ -89,8 +104,12 @@ async def one_turn(http: aiohttp.ClientSession, url: str, conversation: Conversa
         body["conversation_id"] = conversation.id
     parts: list[str] = []
     try:
-        async with http.post(url, json=body, headers={"authorization": f"Bearer {conversation.key}"},
-                             timeout=aiohttp.ClientTimeout(total=HANG)) as response:
+        async with http.post(
+            url,
+            json=body,
+            headers={"authorization": f"Bearer {conversation.key}"},
+            timeout=aiohttp.ClientTimeout(total=HANG),
+        ) as response:
             if response.status != 200:
                 turn.error = f"HTTP {response.status}: {(await response.json())['error']['code']}"
             else:
@@ -124,38 +143,76 @@ def cluster(tmp_path):
     assert shutil.which("haproxy"), "HAProxy is expected (make test-cluster installs Debian's haproxy)"
     hosts = Hosts({"lb": 10, "h1": 11, "h2": 12, "r1": 21, "r2": 22}).create()
     started: list[subprocess.Popen] = []
-    group = SentinelGroup(tmp_path, Member("master", hosts.address("r1"), 6379, hosts.prefix("r1")),
-                          Member("replica", hosts.address("r2"), 6379, hosts.prefix("r2")),
-                          [Member("sentinel", hosts.address(h), 26379, hosts.prefix(h)) for h in ("r1", "r2", "lb")])
+    group = SentinelGroup(
+        tmp_path,
+        Member("master", hosts.address("r1"), 6379, hosts.prefix("r1")),
+        Member("replica", hosts.address("r2"), 6379, hosts.prefix("r2")),
+        [Member("sentinel", hosts.address(h), 26379, hosts.prefix(h)) for h in ("r1", "r2", "lb")],
+    )
     servers: dict[tuple[str, str], ServerProcess] = {}
     try:
         with hosts.entered("lb"):
             group.start()
             lb = hosts.address("lb")
-            started.append(subprocess.Popen(
-                [*hosts.prefix("lb"), sys.executable, "-m", "bench.fake_llm", "--host", lb, "--port", str(LLM_PORT),
-                 "--tokens", "12", "--delay", "0.03"], cwd=ROOT, stdout=(tmp_path / "llm.log").open("wb"),
-                stderr=subprocess.STDOUT))
+            started.append(
+                subprocess.Popen(
+                    [
+                        *hosts.prefix("lb"),
+                        sys.executable,
+                        "-m",
+                        "bench.fake_llm",
+                        "--host",
+                        lb,
+                        "--port",
+                        str(LLM_PORT),
+                        "--tokens",
+                        "12",
+                        "--delay",
+                        "0.03",
+                    ],
+                    cwd=ROOT,
+                    stdout=(tmp_path / "llm.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
             (tmp_path / "haproxy.cfg").write_text(haproxy_config(hosts))
-            started.append(subprocess.Popen([*hosts.prefix("lb"), "haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
-                                            stdout=(tmp_path / "haproxy.log").open("wb"), stderr=subprocess.STDOUT))
+            started.append(
+                subprocess.Popen(
+                    [*hosts.prefix("lb"), "haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")],
+                    stdout=(tmp_path / "haproxy.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
             keys = [f"cluster-{i}-{secrets.token_hex(4)}" for i in range(CONVERSATIONS + 1)]
             env = {
-                "BIND_HOST": "0.0.0.0", "LOG_FORMAT": "text", "SHUTDOWN_GRACE_SECONDS": "1",
+                "BIND_HOST": "0.0.0.0",
+                "LOG_FORMAT": "text",
+                "SHUTDOWN_GRACE_SECONDS": "1",
                 **{f"{tier.upper()}_URL": f"http://{lb}:{port}" for tier, port in TIERS.items() if tier != "gateway"},
-                "LLM_BASE_URL": f"http://{lb}:{LLM_PORT}/v1", "LLM_MODEL": "fake-llm", "EMBEDDED_LLM": "off",
-                "EMBEDDED_REDIS": "off", "REDIS_URL": "redis://unused:6379/0", "REDIS_SENTINELS": group.sentinel_list,
-                "REDIS_SENTINEL_MASTER": "chorus", "REDIS_WAIT_REPLICAS": "1",
-                "API_KEYS": ",".join(keys), "RATE_LIMIT_REQUESTS_PER_MINUTE": str(LIMIT),
-                "INTERNAL_TOKEN": secrets.token_urlsafe(24), "TIKTOKEN_CACHE_DIR": str(ROOT / ".data" / "tiktoken"),
+                "LLM_BASE_URL": f"http://{lb}:{LLM_PORT}/v1",
+                "LLM_MODEL": "fake-llm",
+                "EMBEDDED_LLM": "off",
+                "EMBEDDED_REDIS": "off",
+                "REDIS_URL": "redis://unused:6379/0",
+                "REDIS_SENTINELS": group.sentinel_list,
+                "REDIS_SENTINEL_MASTER": "chorus",
+                "REDIS_WAIT_REPLICAS": "1",
+                "API_KEYS": ",".join(keys),
+                "RATE_LIMIT_REQUESTS_PER_MINUTE": str(LIMIT),
+                "INTERNAL_TOKEN": secrets.token_urlsafe(24),
+                "TIKTOKEN_CACHE_DIR": str(ROOT / ".data" / "tiktoken"),
             }
             for host in REPLICAS:
                 for tier, port in TIERS.items():
                     folder = tmp_path / host / tier
                     folder.mkdir(parents=True)
                     servers[host, tier] = ServerProcess(
-                        tier, env | {"DATA_DIR": str(folder), "RUN_DIR": str(folder)},
-                        f"http://{hosts.address(host)}:{port}", tmp_path / f"{host}-{tier}.log", hosts.prefix(host))
+                        tier,
+                        env | {"DATA_DIR": str(folder), "RUN_DIR": str(folder)},
+                        f"http://{hosts.address(host)}:{port}",
+                        tmp_path / f"{host}-{tier}.log",
+                        hosts.prefix(host),
+                    )
             group.wait_ready()
             for server in servers.values():
                 server.wait_ready()
@@ -180,25 +237,45 @@ def test_the_cluster_survives_a_replica_of_each_tier_and_the_redis_master(cluste
         gateways = [f"http://{hosts.address(h)}:{TIERS['gateway']}/v1" for h in REPLICAS]
         limited = {"authorization": f"Bearer {keys[-1]}"}
         asked = {"model": "chorus-writer", "max_tokens": 8}
-        first = httpx.post(f"{gateways[0]}/chat/completions", headers=limited, timeout=HANG,
-                           json={**asked, "messages": [{"role": "user", "content": "Say hi."}]}).json()
-        httpx.post(f"{gateways[1]}/chat/completions", headers=limited, timeout=HANG, json={
-            **asked, "conversation_id": first["conversation_id"], "messages": [{"role": "user", "content": "And bye."}]})
+        first = httpx.post(
+            f"{gateways[0]}/chat/completions",
+            headers=limited,
+            timeout=HANG,
+            json={**asked, "messages": [{"role": "user", "content": "Say hi."}]},
+        ).json()
+        httpx.post(
+            f"{gateways[1]}/chat/completions",
+            headers=limited,
+            timeout=HANG,
+            json={
+                **asked,
+                "conversation_id": first["conversation_id"],
+                "messages": [{"role": "user", "content": "And bye."}],
+            },
+        )
         stored = httpx.get(f"{gateways[0]}/conversations/{first['conversation_id']}", headers=limited).json()
         assert [m["content"] for m in stored["messages"] if m["role"] == "user"] == ["Say hi.", "And bye."]
         for _ in range(3):  # in one minute's window: a window that turned meanwhile is tried again
             start_of_a_window()
             seen = []  # (status, requests left) of requests alternating between the gateways
             while not seen or seen[-1][0] == 200:
-                answer = httpx.post(f"{gateways[len(seen) % 2]}/chat/completions", headers=limited, timeout=HANG,
-                                    json={**asked, "messages": [{"role": "user", "content": "Hi."}]})
+                answer = httpx.post(
+                    f"{gateways[len(seen) % 2]}/chat/completions",
+                    headers=limited,
+                    timeout=HANG,
+                    json={**asked, "messages": [{"role": "user", "content": "Hi."}]},
+                )
                 seen.append((answer.status_code, int(answer.headers.get("x-ratelimit-remaining-requests", -1))))
             left = [remaining for status, remaining in seen if status == 200]
             if all(a > b for a, b in itertools.pairwise(left)):
                 break
         assert left == list(range(left[0], -1, -1)) and seen[-1][0] == 429  # each counted once, on either
-        refused = httpx.post(f"{gateways[len(seen) % 2]}/chat/completions", headers=limited, timeout=HANG,
-                             json={**asked, "messages": [{"role": "user", "content": "Hi."}]})
+        refused = httpx.post(
+            f"{gateways[len(seen) % 2]}/chat/completions",
+            headers=limited,
+            timeout=HANG,
+            json={**asked, "messages": [{"role": "user", "content": "Hi."}]},
+        )
         assert refused.status_code == 429  # and the other gateway refuses too
 
         conversations = [Conversation(key) for key in keys[:CONVERSATIONS]]
@@ -209,16 +286,21 @@ def test_the_cluster_survives_a_replica_of_each_tier_and_the_redis_master(cluste
             for number in range(MAX_TURNS):
                 if stop.is_set():
                     return
-                turn = await one_turn(http, through_lb, conversation,
-                                      f"Conversation {index}, turn {number}: what do the docs say about Redis, "
-                                      f"and what is the growth from {100 + number} to 150?")
+                turn = await one_turn(
+                    http,
+                    through_lb,
+                    conversation,
+                    f"Conversation {index}, turn {number}: what do the docs say about Redis, "
+                    f"and what is the growth from {100 + number} to 150?",
+                )
                 if turn.error:  # as a chat client does: a moment, then the next question
                     await asyncio.sleep(RETRY_PAUSE)
 
         async def after(moment: float, turns: int) -> None:
             while not all(c.completed_since(moment) >= turns for c in conversations):
-                assert all(len(c.turns) < MAX_TURNS for c in conversations), \
+                assert all(len(c.turns) < MAX_TURNS for c in conversations), (
                     f"a conversation ran out of turns: {[t.error for c in conversations for t in c.turns if t.error]}"
+                )
                 await asyncio.sleep(0.05)
 
         def fault(name: str, act) -> None:
@@ -249,8 +331,11 @@ def test_the_cluster_survives_a_replica_of_each_tier_and_the_redis_master(cluste
         assert group.master_address(lambda m: redis.Redis(host=m.host, port=m.port)) == (hosts.address("r2"), 6379)
         # every completed turn is stored once, in order, with the answer the client was streamed
         for conversation in conversations:
-            stored = httpx.get(f"http://{lb}:{TIERS['gateway']}/v1/conversations/{conversation.id}",
-                               headers={"authorization": f"Bearer {conversation.key}"}, timeout=30).json()["messages"]
+            stored = httpx.get(
+                f"http://{lb}:{TIERS['gateway']}/v1/conversations/{conversation.id}",
+                headers={"authorization": f"Bearer {conversation.key}"},
+                timeout=30,
+            ).json()["messages"]
             questions = [m["content"] for m in stored if m["role"] == "user"]
             assert len(questions) == len(set(questions)), "a turn was stored twice"
             answers = {m["content"] for m in stored if m["role"] == "assistant"}
@@ -265,7 +350,8 @@ def test_the_cluster_survives_a_replica_of_each_tier_and_the_redis_master(cluste
             first_ok = min((t.ended for t in later if t.completed), default=None)
             assert first_ok is not None
             errors = sorted({t.error for t in turns if t.error and t.started < moment + 10})
-            report.append(f"{name}: {in_flight[name]} in flight, first success {first_ok - moment:.2f} s after; "
-                          f"errors {errors}")
+            report.append(
+                f"{name}: {in_flight[name]} in flight, first success {first_ok - moment:.2f} s after; errors {errors}"
+            )
     with capsys.disabled():
         print(f"\ncluster: {len(turns)} turns, {sum(t.completed for t in turns)} completed; " + "; ".join(report))

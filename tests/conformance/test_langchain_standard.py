@@ -21,8 +21,15 @@ class TestChorusThroughChatOpenAI(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict:
-        return {"model": "chorus", "base_url": GATEWAY["base_url"], "api_key": "unused",
-                "stream_usage": True, "temperature": 0, "max_retries": 0, "timeout": 120}
+        return {
+            "model": "chorus",
+            "base_url": GATEWAY["base_url"],
+            "api_key": "unused",
+            "stream_usage": True,
+            "temperature": 0,
+            "max_retries": 0,
+            "timeout": 120,
+        }
 
     @property
     def has_tool_calling(self) -> bool:

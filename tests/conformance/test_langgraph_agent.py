@@ -32,11 +32,13 @@ def test_react_agent_calls_both_tools_one_step_at_a_time_then_answers_with_their
         calls.append(("get_time", zone))
         return "14:05"
 
-    llm = ChatOpenAI(base_url=stack.base_url, api_key="unused", model="chorus", temperature=0, seed=1,
-                     max_retries=0, timeout=180)
+    llm = ChatOpenAI(
+        base_url=stack.base_url, api_key="unused", model="chorus", temperature=0, seed=1, max_retries=0, timeout=180
+    )
     agent = create_react_agent(llm, [get_weather, get_time])
-    out = agent.invoke({"messages": [("user", "What is the weather in Paris, and the local time there?")]},
-                       {"recursion_limit": 8})
+    out = agent.invoke(
+        {"messages": [("user", "What is the weather in Paris, and the local time there?")]}, {"recursion_limit": 8}
+    )
     messages = out["messages"]
     steps = [m for m in messages if isinstance(m, AIMessage) and m.tool_calls]
     assert [len(s.tool_calls) for s in steps] == [1, 1]  # two steps, one call each

@@ -34,8 +34,20 @@ def sdk_source() -> "Path":  # noqa: F821
     if not unpacked.exists():
         cache.mkdir(parents=True, exist_ok=True)
         pip = ROOT / ".tools" / "bin" / "pip"
-        subprocess.run([str(pip) if pip.exists() else "pip", "download", "--quiet", "--no-deps",
-                        "--no-binary", ":all:", f"openai=={version}", "-d", str(cache)], check=True)
+        subprocess.run(
+            [
+                str(pip) if pip.exists() else "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"openai=={version}",
+                "-d",
+                str(cache),
+            ],
+            check=True,
+        )
         with tarfile.open(cache / f"openai-{version}.tar.gz") as archive:
             archive.extractall(cache, filter="data")
     return unpacked
@@ -45,10 +57,24 @@ def sdk_source() -> "Path":  # noqa: F821
 def test_openai_python_api_tests_pass_against_the_gateway(stack, name):
     path, selection, expected = SELECTIONS[name]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", "-o", "addopts=--tb=short",
-         "-k", selection],
-        cwd=sdk_source(), env={"PATH": "/usr/bin:/bin", "TEST_API_BASE_URL": stack.base_url},
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            path,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=--tb=short",
+            "-k",
+            selection,
+        ],
+        cwd=sdk_source(),
+        env={"PATH": "/usr/bin:/bin", "TEST_API_BASE_URL": stack.base_url},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
     assert done.returncode == 0, done.stdout[-5000:]

@@ -22,18 +22,45 @@ def test_spec_fuzzing_with_auth_on_finds_no_server_error_and_no_invalid_response
     settings = gateway_settings(stack, api_keys="fuzz-key")
     with ServerThread(create_app(settings)) as gateway:
         done = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "schemathesis"), "run", str(SPEC), "-u", gateway.url + "/v1",
-             "-H", "Authorization: Bearer fuzz-key",
-             "--include-operation-id", "createChatCompletion", "--include-operation-id", "listModels",
-             "--include-operation-id", "retrieveModel", "--include-operation-id", "createCompletion",
-             "--include-operation-id", "createResponse", "--include-operation-id", "getResponse",
-             "-c", "not_a_server_error,response_schema_conformance,ignored_auth",
-             "-n", "25", "--request-timeout", "120", "--generation-deterministic",
-             # one worker: two threads building strategies at once can hit a CPython 3.11 bug
-             # ("AST constructor recursion depth mismatch"), which failed a run here
-             "--phases", "examples,fuzzing", "-w", "1"],
-            cwd=ROOT, env=os.environ | {"SCHEMATHESIS_HOOKS": "tests.conformance.schemathesis_hooks"},
-            capture_output=True, text=True, timeout=1200,
+            [
+                str(ROOT / ".venv" / "bin" / "schemathesis"),
+                "run",
+                str(SPEC),
+                "-u",
+                gateway.url + "/v1",
+                "-H",
+                "Authorization: Bearer fuzz-key",
+                "--include-operation-id",
+                "createChatCompletion",
+                "--include-operation-id",
+                "listModels",
+                "--include-operation-id",
+                "retrieveModel",
+                "--include-operation-id",
+                "createCompletion",
+                "--include-operation-id",
+                "createResponse",
+                "--include-operation-id",
+                "getResponse",
+                "-c",
+                "not_a_server_error,response_schema_conformance,ignored_auth",
+                "-n",
+                "25",
+                "--request-timeout",
+                "120",
+                "--generation-deterministic",
+                # one worker: two threads building strategies at once can hit a CPython 3.11 bug
+                # ("AST constructor recursion depth mismatch"), which failed a run here
+                "--phases",
+                "examples,fuzzing",
+                "-w",
+                "1",
+            ],
+            cwd=ROOT,
+            env=os.environ | {"SCHEMATHESIS_HOOKS": "tests.conformance.schemathesis_hooks"},
+            capture_output=True,
+            text=True,
+            timeout=1200,
         )
     assert done.returncode == 0, done.stdout[-6000:]
     summary = done.stdout.strip().splitlines()[-1]

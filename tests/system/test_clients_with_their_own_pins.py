@@ -16,8 +16,13 @@ AGENTS_SDK = "openai-agents==0.25.0"
 
 def test_the_agents_sdk_completes_a_plain_run_and_a_tool_run(stack):
     python = venv_of_its_own(ROOT / ".data" / "sdk" / "openai-agents", [AGENTS_SDK])
-    run = subprocess.run([str(python), str(ROOT / "tests" / "sdk" / "agents_sdk_run.py"), stack.base_url],
-                         cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [str(python), str(ROOT / "tests" / "sdk" / "agents_sdk_run.py"), stack.base_url],
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     assert "36" in outcome["plain"]  # the analyst's figure, through the Responses API
@@ -27,9 +32,14 @@ def test_the_agents_sdk_completes_a_plain_run_and_a_tool_run(stack):
 
 def test_litellms_sdk_gets_answers_whole_and_streamed(stack):
     python = venv_of_its_own(ROOT / ".data" / "sdk" / "litellm", [f"litellm=={LITELLM_VERSION}"])  # bench's version
-    run = subprocess.run([str(python), str(ROOT / "tests" / "sdk" / "litellm_run.py"), stack.base_url],
-                         cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=600,
-                         env=os.environ | {"LITELLM_LOCAL_MODEL_COST_MAP": "True"})  # its shipped copy: no download
+    run = subprocess.run(
+        [str(python), str(ROOT / "tests" / "sdk" / "litellm_run.py"), stack.base_url],
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )  # its shipped copy: no download
     assert run.returncode == 0, (LITELLM_VERSION, run.stderr[-3000:])
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     assert "36" in outcome["whole"] and outcome["finish"] == "stop"

@@ -21,8 +21,9 @@ def stored(stack, conversation_id) -> list[dict]:
 
 
 def say(client, conversation_id, messages):
-    reply = client.chat.completions.create(model="chorus-writer", messages=messages, max_tokens=20,
-                                           extra_body={"conversation_id": conversation_id})
+    reply = client.chat.completions.create(
+        model="chorus-writer", messages=messages, max_tokens=20, extra_body={"conversation_id": conversation_id}
+    )
     return {"role": "assistant", "content": reply.choices[0].message.content}
 
 
@@ -54,9 +55,17 @@ def test_concurrent_turns_of_one_conversation_are_each_stored_once(stack):
 
     async def turns():
         async with AsyncOpenAI(base_url=stack.base_url, api_key="unused", max_retries=0, timeout=180) as c:
-            await asyncio.gather(*(c.chat.completions.create(
-                model="chorus-writer", max_tokens=10, extra_body={"conversation_id": conv},
-                messages=[{"role": "user", "content": f"Say the number {i}."}]) for i in range(4)))
+            await asyncio.gather(
+                *(
+                    c.chat.completions.create(
+                        model="chorus-writer",
+                        max_tokens=10,
+                        extra_body={"conversation_id": conv},
+                        messages=[{"role": "user", "content": f"Say the number {i}."}],
+                    )
+                    for i in range(4)
+                )
+            )
 
     asyncio.run(turns())
     messages = stored(stack, conv)
@@ -98,12 +107,16 @@ def test_each_key_lists_its_own_conversations_newest_first_in_pages(stack):
         first = one.chat.completions.create(messages=[{"role": "user", "content": "  Say   hi.\n"}], **ask)
         second = one.chat.completions.create(messages=[{"role": "user", "content": "Name a colour."}], **ask)
         theirs = two.chat.completions.create(messages=[{"role": "user", "content": "Name a fruit."}], **ask)
-        one.chat.completions.create(messages=[{"role": "user", "content": "And another?"}],
-                                    extra_body={"conversation_id": first.conversation_id}, **ask)
+        one.chat.completions.create(
+            messages=[{"role": "user", "content": "And another?"}],
+            extra_body={"conversation_id": first.conversation_id},
+            **ask,
+        )
 
         def listed(key, **params):
-            return httpx.get(f"{gateway.url}/v1/conversations", params=params,
-                             headers={"authorization": f"Bearer {key}"}).json()
+            return httpx.get(
+                f"{gateway.url}/v1/conversations", params=params, headers={"authorization": f"Bearer {key}"}
+            ).json()
 
         mine = listed(keys[0])
         assert [c["id"] for c in mine["data"]] == [first.conversation_id, second.conversation_id]  # by last update
@@ -116,9 +129,11 @@ def test_each_key_lists_its_own_conversations_newest_first_in_pages(stack):
 
         redis.Redis(port=stack.ports["redis"]).delete(f"chorus:conversation:{second.conversation_id}")  # expired
         assert [c["id"] for c in listed(keys[0])["data"]] == [first.conversation_id]
-        httpx.delete(f"{gateway.url}/v1/conversations/{first.conversation_id}",
-                     headers={"authorization": f"Bearer {keys[0]}"})
+        httpx.delete(
+            f"{gateway.url}/v1/conversations/{first.conversation_id}", headers={"authorization": f"Bearer {keys[0]}"}
+        )
         assert listed(keys[0])["data"] == []
-        refused = httpx.get(f"{gateway.url}/v1/conversations", params={"limit": 0},
-                            headers={"authorization": f"Bearer {keys[0]}"})
+        refused = httpx.get(
+            f"{gateway.url}/v1/conversations", params={"limit": 0}, headers={"authorization": f"Bearer {keys[0]}"}
+        )
         assert refused.status_code == 400 and refused.json()["error"]["param"] == "limit"

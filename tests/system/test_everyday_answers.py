@@ -17,6 +17,7 @@ pytestmark = pytest.mark.xdist_group("embedded")
 def stack(embedded_stack):
     return embedded_stack
 
+
 QUOTE = re.compile(r"“(.+?)” \[(\d+)\]")
 
 
@@ -56,8 +57,11 @@ def test_a_research_answer_quotes_its_cited_passage(stack, client):
 
 
 def test_a_compound_question_answers_its_research_part_and_its_compute_part(client):
-    reply, answer = ask(client, "Our revenue went from $1.2M in 2023 to $1.5M in 2024. What is the growth "
-                                "rate, and what does the knowledge base say about how conversations are stored?")
+    reply, answer = ask(
+        client,
+        "Our revenue went from $1.2M in 2023 to $1.5M in 2024. What is the growth "
+        "rate, and what does the knowledge base say about how conversations are stored?",
+    )
     assert reply.metadata["agents_used"] == "researcher,analyst,writer"
     assert "= 25%" in answer, answer
     assert QUOTE.search(answer) and "Sources: " in answer, answer

@@ -19,18 +19,27 @@ pytestmark = pytest.mark.xdist_group("embedded")
 def stack(embedded_stack):
     return embedded_stack
 
+
 CONVERSATIONS = 20
 # a figure (no model), a question of fact (quoted passages, no model), small talk (the model writes)
 TURNS = ("What is 17 * {n}?", "What do the docs say about Redis persistence?", "Say hello to me in one sentence.")
-INTERNAL = re.compile(r"127\.0\.0\.1|\bLLM at\b|unreachable|Traceback|skipped: its circuit|broke off|"
-                      r"could not answer \(|SocketTimeout|ClientConnector|AgentCallError", re.IGNORECASE)
+INTERNAL = re.compile(
+    r"127\.0\.0\.1|\bLLM at\b|unreachable|Traceback|skipped: its circuit|broke off|"
+    r"could not answer \(|SocketTimeout|ClientConnector|AgentCallError",
+    re.IGNORECASE,
+)
 REFUSALS = {429, 503, 504}
 ANSWER_TOKENS = 64  # each answer capped: the load is the point, not how long the small model writes
 
 
 async def turn(http: httpx.AsyncClient, url: str, conversation: str, text: str, stream: bool) -> tuple[int, str]:
-    body = {"model": "chorus", "stream": stream, "conversation_id": conversation, "max_tokens": ANSWER_TOKENS,
-            "messages": [{"role": "user", "content": text}]}
+    body = {
+        "model": "chorus",
+        "stream": stream,
+        "conversation_id": conversation,
+        "max_tokens": ANSWER_TOKENS,
+        "messages": [{"role": "user", "content": text}],
+    }
     if not stream:
         reply = await http.post(url, json=body)
         if reply.status_code != 200:
@@ -84,12 +93,17 @@ def test_twenty_conversations_at_once_get_real_answers_or_clean_refusals(stack):
             else:
                 refused += 1
         stored = httpx.get(f"{stack.base_url}/conversations/{name}", timeout=60)
-        answers = [m["content"] for m in stored.json()["messages"] if m["role"] == "assistant"] \
-            if stored.status_code == 200 else []
+        answers = (
+            [m["content"] for m in stored.json()["messages"] if m["role"] == "assistant"]
+            if stored.status_code == 200
+            else []
+        )
         assert len(answers) == sum(status == 200 for status, _ in turns), name  # a refused turn is not stored
         assert not any(INTERNAL.search(answer) for answer in answers), name
-    print(f"\n{CONVERSATIONS} conversations x {len(TURNS)} turns: {answered} answered, {refused} refused; "
-          f"slowest turn {max(SLOWEST):.1f} s")
+    print(
+        f"\n{CONVERSATIONS} conversations x {len(TURNS)} turns: {answered} answered, {refused} refused; "
+        f"slowest turn {max(SLOWEST):.1f} s"
+    )
     assert answered + refused == CONVERSATIONS * len(TURNS)
     # the figures and the quoted passages need no model: a busy model cannot refuse them
     assert all(status == 200 and str(17 * (n + 10)) in text for n, (_, ((status, text), *_)) in enumerate(outcomes))

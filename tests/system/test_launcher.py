@@ -73,8 +73,11 @@ def test_readiness_reports_a_stopped_dependency(stack):
         assert ready.json()["checks"]["redis"] != "ok"
         assert ready.json()["checks"]["supervisor"] == "ok"
         # and a request that needs Redis says so rather than hanging (the client's timeout would fail it)
-        answer = httpx.post(stack.base_url + "/chat/completions", timeout=30,
-                            json={"model": "chorus", "messages": [{"role": "user", "content": "hi"}]})
+        answer = httpx.post(
+            stack.base_url + "/chat/completions",
+            timeout=30,
+            json={"model": "chorus", "messages": [{"role": "user", "content": "hi"}]},
+        )
         assert answer.status_code == 503
         assert "Redis" in answer.json()["error"]["message"]
         assert answer.headers["x-should-retry"] == "false"
@@ -90,7 +93,10 @@ def test_agent_readiness_reports_its_llm(stack):
     assert body == {"status": "ready", "process": "researcher", "checks": {"llm": "ok"}}
     assert queue["limit"] == 4 and queue["queue_limit"] == 64 and queue["running"] >= 0 and queue["waiting"] >= 0
     assert httpx.get(stack.url("supervisor") + "/ready").json()["checks"] == {
-        "researcher": "ok", "analyst": "ok", "writer": "ok"}
+        "researcher": "ok",
+        "analyst": "ok",
+        "writer": "ok",
+    }
 
 
 def test_cold_up_then_down_leaves_nothing_running():

@@ -10,12 +10,15 @@ from tests.helpers import ServerThread, gateway_settings, start_of_a_window
 WHAT = {"model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 6 * 7?"}]}
 
 
-@pytest.mark.parametrize("change, param, code", [
-    ({"n": 9}, "n", "n_too_large"),
-    ({"max_tokens": 5000}, "max_tokens", "max_tokens_too_large"),
-    ({"messages": [{"role": "user", "content": "hi"}] * 501}, "messages", "too_many_messages"),
-    ({"messages": [{"role": "user", "content": "x" * 200_001}]}, "messages", "message_too_long"),
-])
+@pytest.mark.parametrize(
+    "change, param, code",
+    [
+        ({"n": 9}, "n", "n_too_large"),
+        ({"max_tokens": 5000}, "max_tokens", "max_tokens_too_large"),
+        ({"messages": [{"role": "user", "content": "hi"}] * 501}, "messages", "too_many_messages"),
+        ({"messages": [{"role": "user", "content": "x" * 200_001}]}, "messages", "message_too_long"),
+    ],
+)
 def test_requests_over_the_size_caps_get_a_400_naming_the_parameter(stack, change, param, code):
     refused = httpx.post(stack.base_url + "/chat/completions", json={**WHAT, **change}, timeout=30)
     assert refused.status_code == 400, refused.text
@@ -26,9 +29,12 @@ def test_a_key_over_its_request_rate_gets_a_429_with_retry_after_and_other_keys_
     settings = gateway_settings(stack, api_keys="key-a,key-b", rate_limit_requests_per_minute=3)
     start_of_a_window()
     with ServerThread(create_app(settings)) as gateway:
+
         def ask(key: str) -> httpx.Response:
-            return httpx.post(gateway.url + "/v1/chat/completions", json=WHAT, timeout=60,
-                              headers={"authorization": f"Bearer {key}"})
+            return httpx.post(
+                gateway.url + "/v1/chat/completions", json=WHAT, timeout=60, headers={"authorization": f"Bearer {key}"}
+            )
+
         allowed = [ask("key-a") for _ in range(3)]
         refused = ask("key-a")
         other = ask("key-b")
@@ -58,11 +64,24 @@ def test_a_key_over_its_token_rate_gets_a_429(stack):
 
 
 def test_every_server_serves_prometheus_metrics_with_per_agent_labels(stack):
-    reply = httpx.post(stack.base_url + "/chat/completions", timeout=120, json={
-        "model": "chorus", "messages": [{"role": "user", "content": "Research what the docs say about Redis and compute the growth from 120 to 150."}]})
+    reply = httpx.post(
+        stack.base_url + "/chat/completions",
+        timeout=120,
+        json={
+            "model": "chorus",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": "Research what the docs say about Redis and compute the growth from 120 to 150.",
+                }
+            ],
+        },
+    )
     assert reply.status_code == 200
-    texts = {name: httpx.get(stack.url(name) + "/metrics").text
-             for name in ("gateway", "supervisor", "researcher", "analyst", "writer")}
+    texts = {
+        name: httpx.get(stack.url(name) + "/metrics").text
+        for name in ("gateway", "supervisor", "researcher", "analyst", "writer")
+    }
     for name, text in texts.items():
         assert f'chorus_requests_total{{method="POST",process="{name}"' in text, name
         assert "chorus_request_duration_seconds_bucket" in text and "chorus_active_streams" in text, name

@@ -29,9 +29,16 @@ def fake_llm_stack():
 async def converse(http: httpx.AsyncClient, base_url: str, index: int) -> tuple[str, str, list[dict]]:
     conversation = f"load-{index}"
     chunks, text = [], []
-    async with http.stream("POST", base_url + "/chat/completions", json={
-            "model": "chorus", "stream": True, "conversation_id": conversation,
-            "messages": [{"role": "user", "content": QUESTION}]}) as response:
+    async with http.stream(
+        "POST",
+        base_url + "/chat/completions",
+        json={
+            "model": "chorus",
+            "stream": True,
+            "conversation_id": conversation,
+            "messages": [{"role": "user", "content": QUESTION}],
+        },
+    ) as response:
         assert response.status_code == 200, await response.aread()
         async for line in response.aiter_lines():
             if line.startswith("data: ") and line != "data: [DONE]":
@@ -71,8 +78,12 @@ def test_make_down_during_a_stream_lets_the_stream_finish():
     with stack_on_a_fake_llm(tokens=120, delay=0.05) as system:  # a 6-second answer
         text, done, stopped = [], False, []
         down = threading.Thread(target=lambda: stopped.append(system.run("down", check=False)))
-        with httpx.stream("POST", system.base_url + "/chat/completions", timeout=120, json={
-                "model": "chorus", "stream": True, "messages": [{"role": "user", "content": "hello"}]}) as response:
+        with httpx.stream(
+            "POST",
+            system.base_url + "/chat/completions",
+            timeout=120,
+            json={"model": "chorus", "stream": True, "messages": [{"role": "user", "content": "hello"}]},
+        ) as response:
             for line in response.iter_lines():
                 if line == "data: [DONE]":
                     done = True

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.xdist_group("embedded")
 def stack(embedded_stack):
     return embedded_stack
 
+
 CHROMIUM = "/usr/bin/chromium"  # `make test` installs Debian's chromium package
 
 
@@ -33,8 +34,14 @@ def test_the_playground_streams_an_answer_with_its_trace_and_keeps_conversations
         page = httpx.get(gateway.url + "/")
         assert page.status_code == 200 and "script-src 'sha256-" in page.headers["content-security-policy"]
         assert httpx.get(gateway.url + "/v1/conversations").status_code == 401  # the data still needs the key
-        output = run_node_tests("playground.test.mjs", {
-            "CHORUS_GATEWAY_URL": gateway.url, "CHORUS_API_KEY": key, "CHROMIUM": CHROMIUM,
-            "CHORUS_SCREENSHOT": str(screenshot)})
+        output = run_node_tests(
+            "playground.test.mjs",
+            {
+                "CHORUS_GATEWAY_URL": gateway.url,
+                "CHORUS_API_KEY": key,
+                "CHROMIUM": CHROMIUM,
+                "CHORUS_SCREENSHOT": str(screenshot),
+            },
+        )
     assert "# pass 3" in output, output[-2000:]
     assert screenshot.read_bytes().startswith(b"\x89PNG")

@@ -33,8 +33,9 @@ def chunks_of(lines: list[str]) -> list[dict]:
 
 
 def test_progress_streams_as_reasoning_before_the_answer_and_never_in_it(client):
-    stream = client.chat.completions.create(model="chorus", stream=True,
-                                            messages=[{"role": "user", "content": RESEARCH}])
+    stream = client.chat.completions.create(
+        model="chorus", stream=True, messages=[{"role": "user", "content": RESEARCH}]
+    )
     order, reasoning, content = [], [], []
     for chunk in stream:
         if not chunk.choices:
@@ -62,11 +63,16 @@ def test_a_whole_answer_carries_its_progress_and_a_request_can_switch_it_off(cli
     progress = reply.choices[0].message.model_extra["reasoning_content"]
     assert progress.splitlines()[0] == "Planning: researcher and analyst, then the writer."
     assert "Analyst: growth from 120 to 150 = 25%." in progress.splitlines()
-    quiet = client.chat.completions.create(model="chorus", messages=[{"role": "user", "content": RESEARCH}],
-                                           extra_body={"chorus_progress": "none"})
+    quiet = client.chat.completions.create(
+        model="chorus", messages=[{"role": "user", "content": RESEARCH}], extra_body={"chorus_progress": "none"}
+    )
     assert "reasoning_content" not in (quiet.choices[0].message.model_extra or {})
-    stream = client.chat.completions.create(model="chorus", stream=True, extra_body={"chorus_progress": "none"},
-                                            messages=[{"role": "user", "content": "Hello there!"}])
+    stream = client.chat.completions.create(
+        model="chorus",
+        stream=True,
+        extra_body={"chorus_progress": "none"},
+        messages=[{"role": "user", "content": "Hello there!"}],
+    )
     assert not any((c.choices[0].delta.model_extra or {}).get("reasoning_content") for c in stream if c.choices)
 
 
@@ -83,7 +89,10 @@ def test_chat_deepseek_sees_the_progress(stack):
 def vapi_body(call_id: str, messages: list[dict]) -> dict:
     """What Vapi's custom LLM posts (metadataSendMode: destructured puts metadata at the top level too)."""
     return {
-        "model": "chorus-writer", "stream": True, "max_tokens": 30, "messages": messages,
+        "model": "chorus-writer",
+        "stream": True,
+        "max_tokens": 30,
+        "messages": messages,
         "call": {"id": call_id, "orgId": "org-1", "type": "inboundPhoneCall", "status": "in-progress"},
         "metadata": {"tier": 3, "account": {"id": "acct-9", "vip": True}, "campaign": "spring"},
         "phoneNumber": {"id": "pn-1", "number": "+15550100"},
@@ -118,9 +127,17 @@ def test_an_open_webui_chat_is_kept_under_its_chat_id(stack, client):
     assert statuses and all(s["type"] == "status" for s in statuses)
     assert statuses[0]["data"]["description"].startswith("Planning: ") and statuses[-1]["data"]["done"] is True
     a1 = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks_of(lines) if c["choices"])
-    client.chat.completions.create(model="chorus-writer", max_tokens=20, extra_headers=headers, messages=[
-        {"role": "system", "content": "You are helpful."}, u1, {"role": "assistant", "content": a1},
-        {"role": "user", "content": "Name a colour."}])
+    client.chat.completions.create(
+        model="chorus-writer",
+        max_tokens=20,
+        extra_headers=headers,
+        messages=[
+            {"role": "system", "content": "You are helpful."},
+            u1,
+            {"role": "assistant", "content": a1},
+            {"role": "user", "content": "Name a colour."},
+        ],
+    )
     conversation = stored(stack, chat_id)
     assert [m["role"] for m in conversation["messages"]] == ["user", "assistant", "user", "assistant"]
     assert conversation["user"] == "user-42"
@@ -132,9 +149,12 @@ def test_a_client_that_sends_no_id_continues_its_conversation_by_its_history(cli
     conversation_id = first.headers["x-conversation-id"]
     a1 = {"role": "assistant", "content": first.parse().choices[0].message.content}
     second = client.chat.completions.with_raw_response.create(
-        model="chorus-writer", max_tokens=20, messages=[u1, a1, {"role": "user", "content": "Name a colour."}])
+        model="chorus-writer", max_tokens=20, messages=[u1, a1, {"role": "user", "content": "Name a colour."}]
+    )
     assert second.headers["x-conversation-id"] == conversation_id
     other = client.chat.completions.with_raw_response.create(  # a history nobody stored starts anew
-        model="chorus-writer", max_tokens=20,
-        messages=[u1, {"role": "assistant", "content": "Something else."}, {"role": "user", "content": "Hm?"}])
+        model="chorus-writer",
+        max_tokens=20,
+        messages=[u1, {"role": "assistant", "content": "Something else."}, {"role": "user", "content": "Hm?"}],
+    )
     assert other.headers["x-conversation-id"] != conversation_id

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.xdist_group("embedded")
 def stack(embedded_stack):
     return embedded_stack
 
+
 README = (ROOT / "README.md").read_text()
 DEFAULT_BASE = "http://127.0.0.1:8000"
 

@@ -9,15 +9,24 @@ import pytest
 from openai import OpenAI
 from pydantic import BaseModel
 
-WEATHER = {"type": "function", "name": "get_weather", "description": "Get the current weather in a city",
-           "parameters": {"type": "object", "additionalProperties": False, "required": ["city"],
-                          "properties": {"city": {"type": "string"}}}}
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather in a city",
+    "parameters": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["city"],
+        "properties": {"city": {"type": "string"}},
+    },
+}
 
 
 @pytest.fixture(scope="module")
 def client(stack):
-    with OpenAI(base_url=stack.base_url, api_key="unused", max_retries=0, timeout=180,
-                _strict_response_validation=True) as c:
+    with OpenAI(
+        base_url=stack.base_url, api_key="unused", max_retries=0, timeout=180, _strict_response_validation=True
+    ) as c:
         yield c
 
 
@@ -62,20 +71,28 @@ def test_stream_sends_typed_events_in_order_and_text_before_the_end(client):
 
 
 def test_function_tools_round_trip_streamed_and_not(stack, client):
-    call_response = client.responses.create(model="chorus", input="What is the weather in Paris?",
-                                            tools=[WEATHER], tool_choice="required")
+    call_response = client.responses.create(
+        model="chorus", input="What is the weather in Paris?", tools=[WEATHER], tool_choice="required"
+    )
     [call] = call_response.output
     assert call.type == "function_call" and call.name == "get_weather" and call.call_id
     jsonschema.validate(json.loads(call.arguments), WEATHER["parameters"])
     answer = client.responses.create(
-        model="chorus", previous_response_id=call_response.id, tools=[WEATHER],
-        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "Sunny, 18 C"}])
+        model="chorus",
+        previous_response_id=call_response.id,
+        tools=[WEATHER],
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "Sunny, 18 C"}],
+    )
     assert answer.output[0].type == "message" and answer.output_text
     roles = [m["role"] for m in stored_conversation(stack, answer.conversation.id).json()["messages"]]
     assert roles == ["user", "assistant", "tool", "assistant"]
 
-    with client.responses.stream(model="chorus", input="Weather in Rome?", tools=[WEATHER],
-                                 tool_choice={"type": "function", "name": "get_weather"}) as stream:
+    with client.responses.stream(
+        model="chorus",
+        input="Weather in Rome?",
+        tools=[WEATHER],
+        tool_choice={"type": "function", "name": "get_weather"},
+    ) as stream:
         events = list(stream)
         final = stream.get_final_response()
     kinds = [e.type for e in events]
@@ -94,8 +111,9 @@ def test_text_format_json_schema_parses_into_the_model(client):
 
 
 def test_max_output_tokens_makes_the_response_incomplete(client):
-    response = client.responses.create(model="chorus-writer", input="Write a long story about rain.",
-                                       max_output_tokens=16)
+    response = client.responses.create(
+        model="chorus-writer", input="Write a long story about rain.", max_output_tokens=16
+    )
     assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
     assert response.usage.output_tokens <= 16
 
@@ -117,13 +135,16 @@ def test_delete_then_not_found(client):
         client.responses.retrieve(response.id)
 
 
-@pytest.mark.parametrize("body, status, param", [
-    ({"input": "hi", "tools": [{"type": "web_search"}]}, 400, "tools.0.type"),
-    ({"input": "hi", "previous_response_id": "resp_missing"}, 404, "previous_response_id"),
-    ({"input": [{"type": "item_reference", "id": "msg_missing"}]}, 400, "input.0.id"),
-    ({"input": "hi", "background": True}, 400, "background"),
-    ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]}, 400, "input.0.content"),
-])
+@pytest.mark.parametrize(
+    "body, status, param",
+    [
+        ({"input": "hi", "tools": [{"type": "web_search"}]}, 400, "tools.0.type"),
+        ({"input": "hi", "previous_response_id": "resp_missing"}, 404, "previous_response_id"),
+        ({"input": [{"type": "item_reference", "id": "msg_missing"}]}, 400, "input.0.id"),
+        ({"input": "hi", "background": True}, 400, "background"),
+        ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]}, 400, "input.0.content"),
+    ],
+)
 def test_bad_requests_get_openai_shaped_errors(stack, body, status, param):
     reply = httpx.post(f"{stack.base_url}/responses", json={"model": "chorus", **body}, timeout=60)
     assert reply.status_code == status

@@ -15,8 +15,11 @@ from runtime import tiktoken_cache
 from servers.gateway import create_app
 from tests.helpers import ROOT, ServerThread, free_port
 
-OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "NO_PROXY": "127.0.0.1,localhost"}  # any attempt to download would fail
+OFFLINE = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+}  # any attempt to download would fail
 
 
 @pytest.mark.xdist_group("embedded")
@@ -24,7 +27,8 @@ def test_local_llm_answers_openai_chat_completions(embedded_stack):
     stack = embedded_stack
     with OpenAI(base_url=stack.url("llm") + "/v1", api_key="none") as client:
         answer = client.chat.completions.create(
-            model=LOCAL_MODEL_NAME, max_tokens=16, messages=[{"role": "user", "content": "Say hello."}])
+            model=LOCAL_MODEL_NAME, max_tokens=16, messages=[{"role": "user", "content": "Say hello."}]
+        )
     assert answer.choices[0].message.content.strip()
     assert answer.usage.completion_tokens > 0
 
@@ -32,16 +36,34 @@ def test_local_llm_answers_openai_chat_completions(embedded_stack):
 def test_tiktoken_counts_with_both_encodings_offline():
     cache = tempfile.mkdtemp(prefix="tiktoken-")
     seeded = subprocess.run(
-        [sys.executable, "-c", (f"from runtime import tiktoken_cache; from pathlib import Path; "
-                                f"tiktoken_cache.seed(Path({cache!r}))")],
-        cwd=ROOT, env=os.environ | OFFLINE, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            (f"from runtime import tiktoken_cache; from pathlib import Path; tiktoken_cache.seed(Path({cache!r}))"),
+        ],
+        cwd=ROOT,
+        env=os.environ | OFFLINE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert seeded.returncode == 0, seeded.stderr
     assert len(os.listdir(cache)) == len(tiktoken_cache.ENCODINGS)
     counted = subprocess.run(
-        [sys.executable, "-c", ("import tiktoken; print(*[len(tiktoken.get_encoding(n).encode('hello world')) "
-                                "for n in ('cl100k_base', 'o200k_base')])")],
-        cwd=ROOT, env=os.environ | OFFLINE | {"TIKTOKEN_CACHE_DIR": cache}, capture_output=True, text=True,
-        timeout=120)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import tiktoken; print(*[len(tiktoken.get_encoding(n).encode('hello world')) "
+                "for n in ('cl100k_base', 'o200k_base')])"
+            ),
+        ],
+        cwd=ROOT,
+        env=os.environ | OFFLINE | {"TIKTOKEN_CACHE_DIR": cache},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert counted.returncode == 0, counted.stderr
     assert counted.stdout.split() == ["2", "2"]
 
@@ -64,11 +86,23 @@ def test_a_server_started_outside_make_up_counts_tokens_offline_from_its_first_r
     manager would run it: no TIKTOKEN_CACHE_DIR, a data dir of its own, and no way to download."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="chorus-data-")
-    env = {k: v for k, v in stack.env.items() if k != "TIKTOKEN_CACHE_DIR"} | OFFLINE | {
-        "GATEWAY_PORT": str(port), "DATA_DIR": data,
-        "INTERNAL_TOKEN": stack.internal["authorization"].removeprefix("Bearer ")}
-    server = subprocess.Popen([sys.executable, "-m", "servers", "gateway"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = (
+        {k: v for k, v in stack.env.items() if k != "TIKTOKEN_CACHE_DIR"}
+        | OFFLINE
+        | {
+            "GATEWAY_PORT": str(port),
+            "DATA_DIR": data,
+            "INTERNAL_TOKEN": stack.internal["authorization"].removeprefix("Bearer "),
+        }
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "servers", "gateway"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(600):  # a liveness guard while it starts, not a speed bound
             try:
@@ -77,8 +111,11 @@ def test_a_server_started_outside_make_up_counts_tokens_offline_from_its_first_r
             except httpx.HTTPError:
                 assert server.poll() is None, server.stderr.read()
                 time.sleep(0.1)
-        reply = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=120, json={
-            "model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 17 * 23?"}]})
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            timeout=120,
+            json={"model": "chorus-analyst", "messages": [{"role": "user", "content": "What is 17 * 23?"}]},
+        )
     finally:
         server.terminate()
         server.wait(timeout=60)

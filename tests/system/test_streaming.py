@@ -34,8 +34,10 @@ class Hold:
 def system_on_a_fake_llm():
     hold = Hold()
     ports = free_ports()  # the fake in the embedded model's place
-    with ServerThread(create_app(TOKENS, 0.0, hold), port=ports["llm"]), \
-            chorus_system({"EMBEDDED_LLM": "off", "STREAM_KEEPALIVE_SECONDS": "0.2"}, ports=ports) as system:
+    with (
+        ServerThread(create_app(TOKENS, 0.0, hold), port=ports["llm"]),
+        chorus_system({"EMBEDDED_LLM": "off", "STREAM_KEEPALIVE_SECONDS": "0.2"}, ports=ports) as system,
+    ):
         yield system, hold
 
 
@@ -51,8 +53,12 @@ def test_each_token_reaches_the_client_before_the_llm_sends_the_next(system_on_a
     hold.before_token = before_token
     try:
         text = ""
-        with httpx.stream("POST", system.base_url + "/chat/completions", timeout=300, json={
-                "model": "chorus", "stream": True, "messages": [{"role": "user", "content": "Hello there!"}]}) as response:
+        with httpx.stream(
+            "POST",
+            system.base_url + "/chat/completions",
+            timeout=300,
+            json={"model": "chorus", "stream": True, "messages": [{"role": "user", "content": "Hello there!"}]},
+        ) as response:
             assert response.status_code == 200
             for line in response.iter_lines():
                 if not line.startswith("data: ") or line == "data: [DONE]":
@@ -68,8 +74,11 @@ def test_each_token_reaches_the_client_before_the_llm_sends_the_next(system_on_a
         agents = response.headers.get("x-agents-used")
         overheads = [response.headers["x-chorus-overhead-ms"]]
         # the overhead header is on every response, streamed or not; the answer says it for the whole
-        whole = httpx.post(system.base_url + "/chat/completions", timeout=300, json={
-            "model": "chorus", "messages": [{"role": "user", "content": "Hello again!"}]})
+        whole = httpx.post(
+            system.base_url + "/chat/completions",
+            timeout=300,
+            json={"model": "chorus", "messages": [{"role": "user", "content": "Hello again!"}]},
+        )
         models = httpx.get(system.base_url + "/models", timeout=30)
         overheads += [whole.headers["x-chorus-overhead-ms"], models.headers["x-chorus-overhead-ms"]]
         metadata = whole.json()["metadata"]
@@ -79,7 +88,8 @@ def test_each_token_reaches_the_client_before_the_llm_sends_the_next(system_on_a
     seconds = float(metadata["execution_time_seconds"])
     assert float(metadata["llm_time_seconds"]) > 0  # the writer waited on its LLM...
     assert float(metadata["overhead_ms"]) == pytest.approx(  # ...and that is not counted as Chorus's
-        max(seconds * 1000 - float(metadata["llm_time_seconds"]) * 1000, 0), abs=1.5)
+        max(seconds * 1000 - float(metadata["llm_time_seconds"]) * 1000, 0), abs=1.5
+    )
     assert agents == "writer"  # the plan went to the writer, through the supervisor
     assert all(word(i) in text for i in range(TOKENS)), text
     assert len(in_order) == TOKENS - 1 and all(in_order), in_order
@@ -99,9 +109,17 @@ def test_a_silent_stream_is_kept_alive_until_its_first_token(system_on_a_fake_ll
     hold.before_token = before_token
     try:
         lines = []
-        with httpx.stream("POST", system.base_url + "/chat/completions", timeout=300, json={
-                "model": "chorus", "stream": True, "chorus_progress": "none",
-                "messages": [{"role": "user", "content": "Hello there!"}]}) as response:
+        with httpx.stream(
+            "POST",
+            system.base_url + "/chat/completions",
+            timeout=300,
+            json={
+                "model": "chorus",
+                "stream": True,
+                "chorus_progress": "none",
+                "messages": [{"role": "user", "content": "Hello there!"}],
+            },
+        ) as response:
             assert response.status_code == 200
             for line in response.iter_lines():
                 if line.startswith(":"):
@@ -110,8 +128,11 @@ def test_a_silent_stream_is_kept_alive_until_its_first_token(system_on_a_fake_ll
                     lines.append(line)
     finally:
         hold.before_token = None
-    first_content = next(i for i, line in enumerate(lines)
-                         if line.startswith("data: {") and '"content":"' in line and '"content":""' not in line)
+    first_content = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("data: {") and '"content":"' in line and '"content":""' not in line
+    )
     assert released_by_a_ping == [True]
     assert any(line.startswith(":") for line in lines[:first_content])
     assert word(0) in lines[first_content]

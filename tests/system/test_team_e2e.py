@@ -17,6 +17,7 @@ pytestmark = pytest.mark.xdist_group("embedded")
 def stack(embedded_stack):
     return embedded_stack
 
+
 RESEARCH_AND_COMPUTE = (
     "Research what the knowledge base says about conversation storage in Redis and compute the "
     "growth rate from 120 to 150."
@@ -25,15 +26,17 @@ RESEARCH_AND_COMPUTE = (
 
 def post_task(stack, instruction, **extra):
     body = {"instruction": instruction, "request_id": f"req-{uuid.uuid4().hex[:12]}", **extra}
-    return body["request_id"], httpx.post(stack.url("supervisor") + "/v1/tasks", json=body, timeout=120,
-                                          headers=stack.internal)
+    return body["request_id"], httpx.post(
+        stack.url("supervisor") + "/v1/tasks", json=body, timeout=120, headers=stack.internal
+    )
 
 
 def stream_task(stack, instruction, on_event=None):
     body = {"instruction": instruction, "stream": True}
     events = []
-    with httpx.stream("POST", stack.url("supervisor") + "/v1/tasks", json=body, timeout=120,
-                      headers=stack.internal) as response:
+    with httpx.stream(
+        "POST", stack.url("supervisor") + "/v1/tasks", json=body, timeout=120, headers=stack.internal
+    ) as response:
         assert response.status_code == 200
         kind = None
         for line in response.iter_lines():
@@ -87,8 +90,11 @@ def test_stream_tokens_arrive_before_the_writer_finishes_and_join_to_the_result(
     events = stream_task(stack, RESEARCH_AND_COMPUTE)
     kinds = [kind for kind, _, _ in events]
     first_token = kinds.index("token")
-    writer_done = next(i for i, (kind, data, _) in enumerate(events)
-                       if kind == "step_finished" and data["agent"] == "writer" and data["name"] == "llm")
+    writer_done = next(
+        i
+        for i, (kind, data, _) in enumerate(events)
+        if kind == "step_finished" and data["agent"] == "writer" and data["name"] == "llm"
+    )
     assert first_token < writer_done
     tokens = [data["delta"] for kind, data, _ in events if kind == "token"]
     assert len(tokens) >= 2  # the computed lead at once, then the checked sentences and the sources
@@ -139,7 +145,7 @@ def test_the_team_answers_only_holders_of_the_internal_token(stack):
             refused = httpx.post(stack.url(agent) + "/v1/tasks", json={"instruction": "hi"}, headers=headers)
             assert refused.status_code == 401 and refused.json()["type"] == "unauthorized", agent
         assert httpx.get(stack.url(agent) + "/ready").status_code == 200  # health and readiness stay open
-    token = (stack.root / "run" / "internal_token")
+    token = stack.root / "run" / "internal_token"
     assert oct(token.stat().st_mode & 0o777) == "0o600"
 
 
@@ -150,8 +156,7 @@ def test_research_and_compute_answer_has_one_percentage_and_relevant_sources(sta
     from agents.numbers import mentions
 
     client = OpenAI(base_url=stack.base_url, api_key="test", max_retries=0, timeout=120)
-    reply = client.chat.completions.create(
-        model="chorus", messages=[{"role": "user", "content": RESEARCH_AND_COMPUTE}])
+    reply = client.chat.completions.create(model="chorus", messages=[{"role": "user", "content": RESEARCH_AND_COMPUTE}])
     answer = reply.choices[0].message.content
     percentages = {m.value for m in mentions(answer) if m.percent}
     assert percentages == {25.0}, answer
@@ -191,12 +196,16 @@ def test_follow_up_computes_from_the_conversation(stack):
     client = OpenAI(base_url=stack.base_url, api_key="test", max_retries=0, timeout=120)
     conversation = f"conv-follow-{uuid.uuid4().hex[:8]}"
     first = client.chat.completions.create(
-        model="chorus", messages=[{"role": "user", "content": "What is the growth from 120 to 150?"}],
-        extra_body={"conversation_id": conversation})
+        model="chorus",
+        messages=[{"role": "user", "content": "What is the growth from 120 to 150?"}],
+        extra_body={"conversation_id": conversation},
+    )
     assert "25%" in first.choices[0].message.content
     second = client.chat.completions.create(
-        model="chorus", messages=[{"role": "user", "content": "and to 200?"}],
-        extra_body={"conversation_id": conversation})
+        model="chorus",
+        messages=[{"role": "user", "content": "and to 200?"}],
+        extra_body={"conversation_id": conversation},
+    )
     assert "Growth from 120 to 200 = 66.67%" in second.choices[0].message.content
     assert second.metadata["agents_used"] == "analyst,writer"
 
@@ -204,12 +213,18 @@ def test_follow_up_computes_from_the_conversation(stack):
 def test_hostile_expressions_are_refused_and_the_analyst_stays_healthy(stack):
     from concurrent.futures import ThreadPoolExecutor
 
-    hostile = ["Compute (((9^99)^99)^99)^99", "What is 9**9**9**9?", "Compute " + "9" * 4000 + " * 7",
-               "Calculate " + "(1+" * 150 + "1" + ")" * 150, "What is 10^99 * 10^99 * 10^99?"] * 2
+    hostile = [
+        "Compute (((9^99)^99)^99)^99",
+        "What is 9**9**9**9?",
+        "Compute " + "9" * 4000 + " * 7",
+        "Calculate " + "(1+" * 150 + "1" + ")" * 150,
+        "What is 10^99 * 10^99 * 10^99?",
+    ] * 2
 
     def refuse(text):
-        return httpx.post(stack.url("analyst") + "/v1/tasks", json={"instruction": text}, timeout=60,
-                          headers=stack.internal)
+        return httpx.post(
+            stack.url("analyst") + "/v1/tasks", json={"instruction": text}, timeout=60, headers=stack.internal
+        )
 
     def health():
         return httpx.get(stack.url("analyst") + "/health", timeout=5).status_code

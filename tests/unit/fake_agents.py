@@ -39,10 +39,13 @@ class FakeAgent:
             if self.timeline is not None:
                 self.timeline.append(("end", self.name))
             if self.fail_with:
-                return JSONResponse({"message": "scripted failure at http://127.0.0.1:1/v1", "type": self.fail_type},
-                                    status_code=self.fail_with)
-            result = TaskResult(task_id=task.task_id, agent=self.name, output=self.output, data=self.data,
-                                sources=self.sources)
+                return JSONResponse(
+                    {"message": "scripted failure at http://127.0.0.1:1/v1", "type": self.fail_type},
+                    status_code=self.fail_with,
+                )
+            result = TaskResult(
+                task_id=task.task_id, agent=self.name, output=self.output, data=self.data, sources=self.sources
+            )
             if not task.stream:
                 return result
 

@@ -23,7 +23,7 @@ def test_a_held_back_prefix_that_is_not_a_stop_goes_out():
 def test_max_tokens_caps_the_whole_answer_as_usage_counts_it():
     text = "Growth from 8 to 10 = 25%.\n\nThe price rose by a quarter over the period. " * 5
     cap = AnswerCap(None, 12, "chorus")
-    out = stream(cap, [text[i:i + 7] for i in range(0, len(text), 7)])
+    out = stream(cap, [text[i : i + 7] for i in range(0, len(text), 7)])
     assert count_tokens(out) == 12 and text.startswith(out)
     assert cap.finish_reason == "length"
     assert AnswerCap(None, 12, "chorus").cut(text) == out

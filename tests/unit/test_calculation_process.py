@@ -8,7 +8,7 @@ from agents.word_problems import Analysis
 
 def power_that_holds_the_gil(text: str) -> Analysis:
     """A big-integer power: minutes of C code holding the GIL (what the calculator refuses up front)."""
-    9 ** (10 ** 9)
+    9 ** (10**9)
     return Analysis()
 
 
@@ -46,7 +46,7 @@ async def test_follow_ups_read_the_earlier_turns_in_the_worker():
 
 
 def allocation_past_the_memory_limit(text: str) -> Analysis:
-    bytearray(2 * 1024 ** 3)
+    bytearray(2 * 1024**3)
     return Analysis()
 
 

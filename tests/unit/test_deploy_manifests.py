@@ -19,8 +19,7 @@ PORTS = {name: Settings(_env_file=None).agent_port(name) for name in TIERS}
 
 def rendered(layout: str) -> list[dict]:
     assert shutil.which("kubectl"), "kubectl is expected on this machine (for `kubectl kustomize`)"
-    done = subprocess.run(["kubectl", "kustomize", str(DEPLOY / layout)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(["kubectl", "kustomize", str(DEPLOY / layout)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
@@ -44,7 +43,9 @@ def test_every_container_has_probes_resources_and_runs_locked_down_as_non_root(l
         for container in pod.get("initContainers", []) + pod["containers"]:
             where = f"{name}/{container['name']}"
             resources = container["resources"]
-            assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"]), where
+            assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"]), (
+                where
+            )
             locked = container["securityContext"]
             assert locked["allowPrivilegeEscalation"] is False and locked["readOnlyRootFilesystem"] is True, where
             assert locked["capabilities"]["drop"] == ["ALL"], where
@@ -55,7 +56,11 @@ def test_every_container_has_probes_resources_and_runs_locked_down_as_non_root(l
 @pytest.mark.parametrize("layout", ["k8s", "k8s/external-redis"])
 def test_each_tier_is_a_probed_deployment_behind_a_service_with_a_budget_and_settings_from_config(layout):
     docs = rendered(layout)
-    deployments, services, budgets = of_kind(docs, "Deployment"), of_kind(docs, "Service"), of_kind(docs, "PodDisruptionBudget")
+    deployments, services, budgets = (
+        of_kind(docs, "Deployment"),
+        of_kind(docs, "Service"),
+        of_kind(docs, "PodDisruptionBudget"),
+    )
     grace = int(Settings(_env_file=None).shutdown_grace_seconds)
     for tier in TIERS:
         pod = deployments[tier]["spec"]["template"]["spec"]

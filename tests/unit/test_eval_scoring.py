@@ -28,8 +28,12 @@ def test_the_grounding_set_is_large_enough():
 def test_an_everyday_answer_is_right_declined_or_wrong():
     from evals.everyday import judge
 
-    row = {"turns": ["Split $240 between 3 people with a 20% tip."], "kind": "compute",
-           "expected": [96], "allowed": [48, 288]}
+    row = {
+        "turns": ["Split $240 between 3 people with a 20% tip."],
+        "kind": "compute",
+        "expected": [96],
+        "allowed": [48, 288],
+    }
     assert judge(row, "20% tip on $240 = $48.\n$240 with the tip = $288.\nEach of 3 people pays = $96.")[0] == "right"
     assert judge(row, "3 plus 20% = 3.6.")[0] == "wrong"  # a misreading stated as computed
     assert judge(row, "I could not read the figures in this request, so I give no figure.")[0] == "declined"

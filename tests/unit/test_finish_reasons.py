@@ -23,8 +23,12 @@ def writer():
 
 def run(writer, **params) -> TaskResult:
     task = TaskRequest(instruction="Tell me a long story.", params=params)
-    reply = httpx.post(writer.url + "/v1/tasks", content=task.model_dump_json(), timeout=120,
-                       headers={"content-type": "application/json"})
+    reply = httpx.post(
+        writer.url + "/v1/tasks",
+        content=task.model_dump_json(),
+        timeout=120,
+        headers={"content-type": "application/json"},
+    )
     assert reply.status_code == 200, reply.text
     return TaskResult.model_validate_json(reply.content)
 

@@ -5,21 +5,24 @@ from orchestration.protocol import Message, TaskRequest, ToolCall
 
 
 def tool(name: str, description: str) -> dict:
-    return {"type": "function", "function": {"name": name, "description": description,
-                                             "parameters": {"type": "object", "properties": {}}}}
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": {"type": "object", "properties": {}}},
+    }
 
 
 TOOLS = [tool("get_weather", "The current weather in a city"), tool("get_time", "The local time in a time zone")]
 
 
 def task(instruction: str, messages: list[Message] = (), choice=None) -> TaskRequest:
-    return TaskRequest(task_id="t", instruction=instruction, messages=list(messages), tools=TOOLS,
-                       tool_choice=choice)
+    return TaskRequest(task_id="t", instruction=instruction, messages=list(messages), tools=TOOLS, tool_choice=choice)
 
 
 def called(name: str, call_id: str, result: str) -> list[Message]:
-    return [Message(role="assistant", content="", tool_calls=[ToolCall(id=call_id, name=name, arguments="{}")]),
-            Message(role="tool", content=result, tool_call_id=call_id)]
+    return [
+        Message(role="assistant", content="", tool_calls=[ToolCall(id=call_id, name=name, arguments="{}")]),
+        Message(role="tool", content=result, tool_call_id=call_id),
+    ]
 
 
 def test_a_request_that_needs_two_functions_calls_them_one_step_at_a_time():
@@ -37,8 +40,11 @@ def test_one_function_then_the_answer():
 
 
 def test_calls_of_an_earlier_turn_do_not_count_in_this_one():
-    earlier = [Message(role="user", content="Weather in Rome?"), *called("get_weather", "c0", "rain"),
-               Message(role="assistant", content="It rains in Rome.")]
+    earlier = [
+        Message(role="user", content="Weather in Rome?"),
+        *called("get_weather", "c0", "rain"),
+        Message(role="assistant", content="It rains in Rome."),
+    ]
     assert choose_function(task("And the weather in Paris?", earlier))[0] == "get_weather"
 
 

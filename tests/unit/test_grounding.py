@@ -5,14 +5,26 @@ from orchestration.protocol import Finding, Message, Source, TaskRequest
 
 
 def task_with_growth() -> TaskRequest:
-    growth = {"label": "growth from 8 to 10", "expression": "(10 - 8) / 8 * 100", "value": 25.0,
-              "unit": "%", "inputs": [8.0, 10.0], "note": ""}
-    passage = Source(ref=1, title="Storage", location="conversations.md#storage",
-                     snippet="Turns are kept for 7 days, at most 200 messages.")
+    growth = {
+        "label": "growth from 8 to 10",
+        "expression": "(10 - 8) / 8 * 100",
+        "value": 25.0,
+        "unit": "%",
+        "inputs": [8.0, 10.0],
+        "note": "",
+    }
+    passage = Source(
+        ref=1,
+        title="Storage",
+        location="conversations.md#storage",
+        snippet="Turns are kept for 7 days, at most 200 messages.",
+    )
     return TaskRequest(
         instruction="The price rose from 8.00 to 10.00. What is the percentage increase?",
-        findings=[Finding(agent="analyst", status="ok", data={"computations": [growth]}),
-                  Finding(agent="researcher", status="ok", sources=[passage])],
+        findings=[
+            Finding(agent="analyst", status="ok", data={"computations": [growth]}),
+            Finding(agent="researcher", status="ok", sources=[passage]),
+        ],
         messages=[Message(role="user", content="My budget is 300.")],
     )
 
@@ -20,13 +32,15 @@ def task_with_growth() -> TaskRequest:
 def run(text: str, chunks: int = 3, **kwargs) -> tuple[str, GroundingCheck]:
     check = GroundingCheck(grounds_for(task_with_growth()), **kwargs)
     size = max(1, len(text) // chunks)
-    out = "".join(check.feed(text[i:i + size]) for i in range(0, len(text), size)) + check.finish()
+    out = "".join(check.feed(text[i : i + size]) for i in range(0, len(text), size)) + check.finish()
     return out, check
 
 
 def test_grounded_sentences_pass_and_invented_numbers_are_dropped():
-    out, check = run("The price went from 8 to 10, which is 25%. The percentage increase is 12.5%. "
-                     "Conversations last 7 days [1]. Your budget is 300.")
+    out, check = run(
+        "The price went from 8 to 10, which is 25%. The percentage increase is 12.5%. "
+        "Conversations last 7 days [1]. Your budget is 300."
+    )
     assert "12.5" not in out
     assert "25%" in out and "7 days [1]" in out and "300" in out
     assert check.report == "checked 6 numbers, dropped 1 sentence"
@@ -65,9 +79,9 @@ def test_nothing_left_gives_the_fallback():
 
 def test_words_stream_as_they_come_until_one_may_be_a_number():
     check = GroundingCheck(grounds_for(task_with_growth()))
-    assert check.feed("It gr") == "It "                 # half a word waits for the rest of it
-    assert check.feed("ew by ") == "grew by "           # whole words go out at once
-    assert check.feed("25") == ""                       # a number: the sentence waits for its end
+    assert check.feed("It gr") == "It "  # half a word waits for the rest of it
+    assert check.feed("ew by ") == "grew by "  # whole words go out at once
+    assert check.feed("25") == ""  # a number: the sentence waits for its end
     assert check.feed("% in all. Then") == "25% in all. "  # grounded: the rest goes out as it ends
     assert check.feed(" it ") == "Then it "
     assert check.finish() == ""
@@ -82,8 +96,8 @@ def test_an_invented_number_never_goes_out_and_cuts_its_sentence():
 
 def test_a_sentence_that_may_repeat_one_already_said_waits_for_its_end():
     check = GroundingCheck(grounds_for(task_with_growth()), already_said="Growth from 8 to 10 = 25%.")
-    assert check.feed("Growth from ") == ""               # the start of what the answer already said
-    assert check.feed("8 to 10 = 25%. ") == ""            # the repeat is dropped whole
+    assert check.feed("Growth from ") == ""  # the start of what the answer already said
+    assert check.feed("8 to 10 = 25%. ") == ""  # the repeat is dropped whole
     assert check.feed("Growth was fast ") == "Growth was fast "  # it went another way: out it goes
 
 

@@ -19,10 +19,12 @@ def test_size_caps_name_the_parameter():
     settings = Settings(_env_file=None, max_messages=3, max_message_chars=10, max_output_tokens=100, max_choices=2)
     one = [[Message(role="user", content="hi")]]
     check_sizes(settings, one, 100, 2)  # at the limits: allowed
-    cases = [([[Message(role="user", content="hi")] * 4], None, None, "messages", "too_many_messages"),
-             ([[Message(role="user", content="x" * 11)]], None, None, "messages", "message_too_long"),
-             (one, 101, None, "max_tokens", "max_tokens_too_large"),
-             (one, None, 3, "n", "n_too_large")]
+    cases = [
+        ([[Message(role="user", content="hi")] * 4], None, None, "messages", "too_many_messages"),
+        ([[Message(role="user", content="x" * 11)]], None, None, "messages", "message_too_long"),
+        (one, 101, None, "max_tokens", "max_tokens_too_large"),
+        (one, None, 3, "n", "n_too_large"),
+    ]
     for prompts, max_tokens, n, param, code in cases:
         with pytest.raises(BadRequest) as refused:
             check_sizes(settings, prompts, max_tokens, n)

@@ -12,8 +12,10 @@ from servers.gateway import create_app
 
 def ask(settings: Settings, model: str, **extra) -> dict:
     with TestClient(create_app(settings)) as client:
-        reply = client.post("/v1/chat/completions", json={
-            "model": model, "logprobs": True, "messages": [{"role": "user", "content": "hi"}], **extra})
+        reply = client.post(
+            "/v1/chat/completions",
+            json={"model": model, "logprobs": True, "messages": [{"role": "user", "content": "hi"}], **extra},
+        )
     return {"status": reply.status_code, **reply.json()}
 
 

@@ -12,8 +12,12 @@ from servers.gateway.openai_params import OPENAI_PARAMS
 from tests.helpers import ROOT, ServerThread
 
 SPEC = ROOT.parent / "shared" / "openai-openapi.json"
-SCHEMAS = {"chat": "CreateChatCompletionRequest", "completions": "CreateCompletionRequest",
-           "responses": "CreateResponse", "embeddings": "CreateEmbeddingRequest"}
+SCHEMAS = {
+    "chat": "CreateChatCompletionRequest",
+    "completions": "CreateCompletionRequest",
+    "responses": "CreateResponse",
+    "embeddings": "CreateEmbeddingRequest",
+}
 
 
 def spec_properties(schemas: dict, name: str) -> set[str]:
@@ -41,17 +45,22 @@ def test_the_parameter_lists_are_openais_published_ones():
 @pytest.fixture(scope="module")
 def gateways():
     # nothing reaches the team: the refusal comes first, before any work
-    with ServerThread(create_app(Settings(_env_file=None))) as strict, \
-            ServerThread(create_app(Settings(_env_file=None, strict_params=False))) as lenient:
+    with (
+        ServerThread(create_app(Settings(_env_file=None))) as strict,
+        ServerThread(create_app(Settings(_env_file=None, strict_params=False))) as lenient,
+    ):
         yield strict, lenient
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/v1/chat/completions", {"model": "chorus", "messages": [{"role": "user", "content": "hi"}], "max_token": 5}),
-    ("/v1/completions", {"model": "chorus", "prompt": "hi", "max_token": 5}),
-    ("/v1/responses", {"model": "chorus", "input": "hi", "max_token": 5}),
-    ("/v1/embeddings", {"model": "chorus", "input": "hi", "max_token": 5}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat/completions", {"model": "chorus", "messages": [{"role": "user", "content": "hi"}], "max_token": 5}),
+        ("/v1/completions", {"model": "chorus", "prompt": "hi", "max_token": 5}),
+        ("/v1/responses", {"model": "chorus", "input": "hi", "max_token": 5}),
+        ("/v1/embeddings", {"model": "chorus", "input": "hi", "max_token": 5}),
+    ],
+)
 def test_an_unknown_parameter_is_a_400_naming_it(gateways, path, body):
     strict, _ = gateways
     reply = httpx.post(strict.url + path, json=body, timeout=30)

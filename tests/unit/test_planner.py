@@ -11,10 +11,13 @@ from tests.helpers import ROOT, ServerThread
 
 @pytest.mark.parametrize(
     ("request_text", "agents"),
-    [("hi there!", []), ("Rewrite this more formally: we gotta go", []),
-     ("What is the growth rate from 100 to 130?", ["analyst"]),
-     ("How do I configure the writer's model?", ["researcher"]),
-     ("research what the docs say about Redis and compute 15% of 80", ["researcher", "analyst"])],
+    [
+        ("hi there!", []),
+        ("Rewrite this more formally: we gotta go", []),
+        ("What is the growth rate from 100 to 130?", ["analyst"]),
+        ("How do I configure the writer's model?", ["researcher"]),
+        ("research what the docs say about Redis and compute 15% of 80", ["researcher", "analyst"]),
+    ],
 )
 def test_rules_route_by_request_kind(request_text, agents):
     assert plan_by_rules(request_text).agents == agents
@@ -45,16 +48,21 @@ def fake_llm_app(reply: str) -> FastAPI:
 
     @app.post("/v1/chat/completions")
     async def complete(body: dict):
-        return {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": reply}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
 
     return app
 
 
-@pytest.mark.parametrize("reply", ["not json", '{"agents": ["astrologer"], "reason": "x"}',
-                                   '{"reason": "missing agents"}'])
+@pytest.mark.parametrize(
+    "reply", ["not json", '{"agents": ["astrologer"], "reason": "x"}', '{"reason": "missing agents"}']
+)
 async def test_invalid_llm_plan_falls_back_to_rules(reply):
     with ServerThread(fake_llm_app(reply)) as fake:
         llm = ChatOpenAI(base_url=fake.url + "/v1", api_key="k", model="m", max_retries=0)
@@ -75,5 +83,6 @@ def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
 
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     assert not llm_planning_enabled(Settings(_env_file=None, planner="auto"))
-    assert llm_planning_enabled(Settings(_env_file=None, planner="auto",
-                                         supervisor_llm={"base_url": "http://big-model:9000/v1"}))
+    assert llm_planning_enabled(
+        Settings(_env_file=None, planner="auto", supervisor_llm={"base_url": "http://big-model:9000/v1"})
+    )

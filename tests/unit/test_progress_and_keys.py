@@ -4,7 +4,9 @@ from servers.gateway.progress import line_of, lines_of
 
 PLAN = Step(agent="supervisor", name="plan", agents=["researcher", "analyst", "writer"])
 RESEARCH = Step(agent="researcher", name="task", detail="4 passages from conversations.md and operations.md")
-ANALYSIS = Step(agent="analyst", name="task", status="failed", detail="HTTP 502: the analyst's LLM at http://127.0.0.1:1/v1")
+ANALYSIS = Step(
+    agent="analyst", name="task", status="failed", detail="HTTP 502: the analyst's LLM at http://127.0.0.1:1/v1"
+)
 WRITER_TOOLS = Step(agent="writer", name="tools")
 
 
@@ -24,11 +26,18 @@ def test_events_become_readable_lines_and_other_events_none():
 
 
 def test_a_whole_answer_has_the_same_lines_from_its_recorded_steps():
-    result = TaskResult(task_id="t", agent="supervisor", output="", steps=[PLAN, RESEARCH, ANALYSIS, WRITER_TOOLS,
-                                                                 Step(agent="writer", name="llm")])
-    assert lines_of(result) == ["Planning: researcher and analyst, then the writer.",
-                                "Researcher: 4 passages from conversations.md and operations.md.",
-                                "Analyst: not available for this answer.", "Writer: answering."]
+    result = TaskResult(
+        task_id="t",
+        agent="supervisor",
+        output="",
+        steps=[PLAN, RESEARCH, ANALYSIS, WRITER_TOOLS, Step(agent="writer", name="llm")],
+    )
+    assert lines_of(result) == [
+        "Planning: researcher and analyst, then the writer.",
+        "Researcher: 4 passages from conversations.md and operations.md.",
+        "Analyst: not available for this answer.",
+        "Writer: answering.",
+    ]
 
 
 def m(role: str, content: str) -> Message:

@@ -144,8 +144,10 @@ def malformed_app() -> FastAPI:
     @app.post("/v1/tasks")
     async def run_malformed(task: TaskRequest):
         if task.stream:
+
             async def events():
-                yield b"event: token\ndata: {\"delta\": 5}\n\n"
+                yield b'event: token\ndata: {"delta": 5}\n\n'
+
             return StreamingResponse(events(), media_type="text/event-stream")
         return JSONResponse({"output": None})
 
@@ -191,6 +193,6 @@ async def test_server_sent_events_are_framed_across_any_chunking():
     big = token("x" * 300_000)  # one line longer than aiohttp's 128 KiB line limit
     wire = token("hello").to_sse() + b": ping\n\n" + big.to_sse() + token("bye").to_sse()
     for size in (1, 7, 4096, len(wire)):
-        chunks = [wire[i:i + size] for i in range(0, len(wire), size)]
+        chunks = [wire[i : i + size] for i in range(0, len(wire), size)]
         events = [TaskEvent.parse(kind, data) async for kind, data in events_of(_chunked(chunks))]
         assert [e.data.delta for e in events] == ["hello", "x" * 300_000, "bye"], size

@@ -3,8 +3,10 @@
 from agents.quoting import best_quotes, quoted, sentences
 from orchestration.protocol import Source
 
-PASSAGE = ("# Conversations\n\nEach conversation has an id, and its messages are stored in Redis. "
-           "Turns are kept for the TTL.\n\n```python\nclient.chat(...)\n```\n\n| a | b |\n- A turn is stored once.")
+PASSAGE = (
+    "# Conversations\n\nEach conversation has an id, and its messages are stored in Redis. "
+    "Turns are kept for the TTL.\n\n```python\nclient.chat(...)\n```\n\n| a | b |\n- A turn is stored once."
+)
 
 
 def test_sentences_leave_out_code_tables_and_headings():

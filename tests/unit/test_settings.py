@@ -12,8 +12,14 @@ from tests.helpers import ROOT
 def test_defaults_point_at_the_embedded_runtime(monkeypatch):
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     s = Settings(_env_file=None)
-    assert (s.gateway_port, s.supervisor_port, s.researcher_port, s.analyst_port, s.writer_port,
-            s.local_llm_port) == (8000, 8001, 8002, 8003, 8004, 8080)
+    assert (s.gateway_port, s.supervisor_port, s.researcher_port, s.analyst_port, s.writer_port, s.local_llm_port) == (
+        8000,
+        8001,
+        8002,
+        8003,
+        8004,
+        8080,
+    )
     assert s.redis_url == "redis://127.0.0.1:6379/0"
     assert s.runs_embedded_redis and s.runs_embedded_llm
     assert s.llm_for("writer").base_url == "http://127.0.0.1:8080/v1"
@@ -39,9 +45,16 @@ def test_remote_redis_starts_no_embedded_server(monkeypatch):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("GATEWAY_PORT", "eighty"), ("GATEWAY_PORT", "70000"), ("REDIS_URL", "http://x"),
-     ("LLM_TEMPERATURE", "5"), ("PLANNER", "magic"), ("LLM_BASE_URL", "ftp://x"),
-     ("WRITER_LLM_BASE_URL", "ftp://x"), ("RESEARCHER_LLM_TEMPERATURE", "9")],
+    [
+        ("GATEWAY_PORT", "eighty"),
+        ("GATEWAY_PORT", "70000"),
+        ("REDIS_URL", "http://x"),
+        ("LLM_TEMPERATURE", "5"),
+        ("PLANNER", "magic"),
+        ("LLM_BASE_URL", "ftp://x"),
+        ("WRITER_LLM_BASE_URL", "ftp://x"),
+        ("RESEARCHER_LLM_TEMPERATURE", "9"),
+    ],
 )
 def test_invalid_value_names_the_variable(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
@@ -52,8 +65,9 @@ def test_invalid_value_names_the_variable(monkeypatch, variable, value):
 
 def test_a_server_with_a_bad_setting_fails_at_start_naming_it():
     env = {"PATH": "/usr/bin:/bin", "WRITER_PORT": "not-a-port"}
-    done = subprocess.run([sys.executable, "-m", "servers", "writer"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "servers", "writer"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert "WRITER_PORT='not-a-port'" in done.stderr
     assert "Traceback" not in done.stderr
@@ -64,7 +78,9 @@ def test_env_example_lists_every_setting():
     listed = set(re.findall(r"^([A-Z_]+)=", text, re.MULTILINE))
     fields = set()
     for name, field in Settings.model_fields.items():  # a nested one (WRITER_LLM) is listed field by field
-        nested = field.annotation if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) else None
+        nested = (
+            field.annotation if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) else None
+        )
         fields |= {f"{name}_{part}".upper() for part in nested.model_fields} if nested else {name.upper()}
     assert fields == listed
 

@@ -22,14 +22,16 @@ async def team_over(agents: dict[str, FakeAgent], attempts: int = 2, **settings_
     """One Team over the fake agents served on real HTTP, as one supervisor process holds it."""
     with ExitStack() as stack:
         servers = {name: stack.enter_context(ServerThread(agent.app())) for name, agent in agents.items()}
-        settings = Settings(_env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()},
-                            **settings_overrides)
+        settings = Settings(
+            _env_file=None, planner="rules", **{f"{n}_port": s.port for n, s in servers.items()}, **settings_overrides
+        )
         async with make_session() as http:
             yield Team(settings, TaskClient(http, attempts=attempts), planner_llm=None)
 
 
-async def run_requests(agents: dict[str, FakeAgent], instructions: list[str], stream: bool = False,
-                       **settings_overrides):
+async def run_requests(
+    agents: dict[str, FakeAgent], instructions: list[str], stream: bool = False, **settings_overrides
+):
     """Each request through one Team, as one supervisor process serves them; (events, result) each."""
     outcomes = []
     async with team_over(agents, **settings_overrides) as team:
@@ -46,9 +48,11 @@ async def run_team(agents: dict[str, FakeAgent], instruction: str, stream: bool 
 async def test_independent_agents_run_concurrently():
     timeline: list[tuple[str, str]] = []
     both = threading.Barrier(2)  # each worker finishes only once the other has started
-    agents = {"researcher": FakeAgent("researcher", timeline=timeline, meet=both),
-              "analyst": FakeAgent("analyst", timeline=timeline, meet=both),
-              "writer": FakeAgent("writer", output="final answer", timeline=timeline)}
+    agents = {
+        "researcher": FakeAgent("researcher", timeline=timeline, meet=both),
+        "analyst": FakeAgent("analyst", timeline=timeline, meet=both),
+        "writer": FakeAgent("writer", output="final answer", timeline=timeline),
+    }
     _, result = await run_team(agents, BOTH)
     assert [run.agent for run in result.trace] == ["researcher", "analyst", "writer"]
     # overlap, not timing: both workers started before either finished, and the writer came last
@@ -58,8 +62,11 @@ async def test_independent_agents_run_concurrently():
 
 
 async def test_writer_tokens_stream_and_join_to_the_result():
-    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
-              "writer": FakeAgent("writer", output="one two three")}
+    agents = {
+        "researcher": FakeAgent("researcher"),
+        "analyst": FakeAgent("analyst"),
+        "writer": FakeAgent("writer", output="one two three"),
+    }
     events, result = await run_team(agents, BOTH, stream=True)
     tokens = [e.data.delta for e in events if e.type is EventType.token]
     assert len(tokens) == 3
@@ -68,8 +75,9 @@ async def test_writer_tokens_stream_and_join_to_the_result():
 
 async def test_an_answer_nobody_streams_is_asked_for_whole():
     writer = FakeAgent("writer", output="one two three")
-    events, result = await run_team({"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
-                                     "writer": writer}, BOTH, stream=False)
+    events, result = await run_team(
+        {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"), "writer": writer}, BOTH, stream=False
+    )
     assert not any(e.type is EventType.token for e in events)
     assert writer.calls[0].stream is False and result.output == "one two three"
 
@@ -77,8 +85,11 @@ async def test_an_answer_nobody_streams_is_asked_for_whole():
 async def test_review_rounds_are_bounded_and_counted_per_request():
     # The analyst runs beside the researcher, finds no figures, and review sends it back.
     def team():
-        return {"researcher": FakeAgent("researcher", output="revenue was 100 then 125"),
-                "analyst": FakeAgent("analyst", data={"needs_data": True}), "writer": FakeAgent("writer")}
+        return {
+            "researcher": FakeAgent("researcher", output="revenue was 100 then 125"),
+            "analyst": FakeAgent("analyst", data={"needs_data": True}),
+            "writer": FakeAgent("writer"),
+        }
 
     capped = team()
     [(_, result)] = await run_requests(capped, [BOTH], max_iterations=1)
@@ -92,9 +103,11 @@ async def test_review_rounds_are_bounded_and_counted_per_request():
 
 
 async def test_second_round_gives_the_analyst_the_researchers_findings():
-    agents = {"researcher": FakeAgent("researcher", output="sales rose from 80 to 100"),
-              "analyst": FakeAgent("analyst", data={"needs_data": True}),
-              "writer": FakeAgent("writer")}
+    agents = {
+        "researcher": FakeAgent("researcher", output="sales rose from 80 to 100"),
+        "analyst": FakeAgent("analyst", data={"needs_data": True}),
+        "writer": FakeAgent("writer"),
+    }
     await run_team(agents, BOTH, max_iterations=2)
     first, second = agents["analyst"].calls
     assert first.findings == []
@@ -104,8 +117,11 @@ async def test_second_round_gives_the_analyst_the_researchers_findings():
 async def test_a_failing_agent_is_not_called_again_and_the_answer_still_comes():
     # a 500 may come after the work ran: nothing repeats it (retries are only for calls that never
     # reached the agent, in the TaskClient)
-    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst", fail_with=500),
-              "writer": FakeAgent("writer", output="answer without figures")}
+    agents = {
+        "researcher": FakeAgent("researcher"),
+        "analyst": FakeAgent("analyst", fail_with=500),
+        "writer": FakeAgent("writer", output="answer without figures"),
+    }
     _, result = await run_team(agents, BOTH)
     analyst = next(r for r in result.trace if r.agent == "analyst")
     assert analyst.status == "failed" and "500" in analyst.error
@@ -117,10 +133,12 @@ async def test_a_failing_agent_is_not_called_again_and_the_answer_still_comes():
 
 
 async def test_an_agent_that_keeps_failing_is_skipped_while_its_circuit_is_open():
-    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst", fail_with=500),
-              "writer": FakeAgent("writer", output="answer")}
-    outcomes = await run_requests(agents, [BOTH] * 4, circuit_breaker_failures=2,
-                                  circuit_breaker_cooldown_seconds=600)
+    agents = {
+        "researcher": FakeAgent("researcher"),
+        "analyst": FakeAgent("analyst", fail_with=500),
+        "writer": FakeAgent("writer", output="answer"),
+    }
+    outcomes = await run_requests(agents, [BOTH] * 4, circuit_breaker_failures=2, circuit_breaker_cooldown_seconds=600)
     assert len(agents["analyst"].calls) == 2  # the third and fourth requests did not call it
     skipped = next(r for r in outcomes[2][1].trace if r.agent == "analyst")
     assert skipped.status == "failed" and skipped.error.startswith("skipped: its circuit is open")
@@ -129,8 +147,11 @@ async def test_an_agent_that_keeps_failing_is_skipped_while_its_circuit_is_open(
 
 
 async def test_a_stalled_worker_leaves_the_writer_time_to_answer():
-    agents = {"researcher": FakeAgent("researcher", delay=30), "analyst": FakeAgent("analyst"),
-              "writer": FakeAgent("writer", output="answer from what was found")}
+    agents = {
+        "researcher": FakeAgent("researcher", delay=30),
+        "analyst": FakeAgent("analyst"),
+        "writer": FakeAgent("writer", output="answer from what was found"),
+    }
     async with team_over(agents) as team:
         task = TaskRequest(instruction=BOTH, deadline=time.time() + 3)
         events = [e async for e in team.events(task)]
@@ -143,14 +164,20 @@ async def test_a_stalled_worker_leaves_the_writer_time_to_answer():
     assert agents["researcher"].calls[0].deadline < task.deadline
 
 
-PASSAGE = Source(ref=1, title="Conversations", location="conversations.md#storage",
-                 snippet="Redis records the growth rate of every conversation.")
+PASSAGE = Source(
+    ref=1,
+    title="Conversations",
+    location="conversations.md#storage",
+    snippet="Redis records the growth rate of every conversation.",
+)
 GROWTH = {"computations": [{"display": "growth from 100 to 125 = 25%"}]}
 
 
 def found_something() -> dict[str, FakeAgent]:
-    return {"researcher": FakeAgent("researcher", output="a summary", sources=[PASSAGE]),
-            "analyst": FakeAgent("analyst", data=GROWTH)}
+    return {
+        "researcher": FakeAgent("researcher", output="a summary", sources=[PASSAGE]),
+        "analyst": FakeAgent("analyst", data=GROWTH),
+    }
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -169,8 +196,11 @@ async def test_a_dead_writer_leaves_an_answer_made_from_the_findings_with_no_int
 
 @pytest.mark.parametrize(("fail_with", "kind"), [(500, "agent_error"), (504, "deadline_exceeded")])
 async def test_a_dead_writer_with_nothing_found_ends_in_an_error_not_an_answer(fail_with, kind):
-    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
-              "writer": FakeAgent("writer", fail_with=fail_with)}
+    agents = {
+        "researcher": FakeAgent("researcher"),
+        "analyst": FakeAgent("analyst"),
+        "writer": FakeAgent("writer", fail_with=fail_with),
+    }
     events, _ = await run_team(agents, "hi!", stream=True)
     assert events[-1].type is EventType.error and events[-1].data.type == kind
     assert not any(e.type in (EventType.token, EventType.result) for e in events)
@@ -192,11 +222,19 @@ async def test_a_structured_request_whose_writer_failed_gets_the_error_not_prose
 
 
 async def test_only_a_broken_writer_opens_its_circuit_not_a_busy_one_or_a_failing_llm():
-    for fail_with, kind, opens in ((504, "deadline_exceeded", False), (502, "llm_unavailable", False),
-                                   (429, "llm_busy", False), (500, "agent_error", True)):
+    for fail_with, kind, opens in (
+        (504, "deadline_exceeded", False),
+        (502, "llm_unavailable", False),
+        (429, "llm_busy", False),
+        (500, "agent_error", True),
+    ):
         writer = FakeAgent("writer", fail_with=fail_with, fail_type=kind)
-        outcomes = await run_requests({**found_something(), "writer": writer}, [BOTH] * 3,
-                                      circuit_breaker_failures=2, circuit_breaker_cooldown_seconds=600)
+        outcomes = await run_requests(
+            {**found_something(), "writer": writer},
+            [BOTH] * 3,
+            circuit_breaker_failures=2,
+            circuit_breaker_cooldown_seconds=600,
+        )
         assert len(writer.calls) == (2 if opens else 3), kind
         assert all(result.output.startswith("Growth from 100 to 125") for _, result in outcomes)
 
@@ -213,8 +251,11 @@ def test_a_half_open_circuit_lets_exactly_one_call_through():
 
 
 async def test_small_talk_takes_the_fast_path():
-    agents = {"researcher": FakeAgent("researcher"), "analyst": FakeAgent("analyst"),
-              "writer": FakeAgent("writer", output="hello")}
+    agents = {
+        "researcher": FakeAgent("researcher"),
+        "analyst": FakeAgent("analyst"),
+        "writer": FakeAgent("writer", output="hello"),
+    }
     _, result = await run_team(agents, "hi!")
     assert [r.agent for r in result.trace] == ["writer"]
     assert not agents["researcher"].calls and not agents["analyst"].calls

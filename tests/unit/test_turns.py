@@ -68,8 +68,11 @@ def test_trimming_drops_oldest_turns_first_and_keeps_system():
 
 def test_calls_and_results_sent_after_the_question_are_this_turns_exchange():
     call = ToolCall(id="c1", name="get_time", arguments="{}")
-    sent = [Message(role="user", content="time?"), Message(role="assistant", content="", tool_calls=[call]),
-            Message(role="tool", content="14:05", tool_call_id="c1")]
+    sent = [
+        Message(role="user", content="time?"),
+        Message(role="assistant", content="", tool_calls=[call]),
+        Message(role="tool", content="14:05", tool_call_id="c1"),
+    ]
     turn = prepare_turn([], sent, 1000)
     assert turn.instruction == "time?"
     assert [m.role for m in turn.context] == ["assistant", "tool"]  # the agent loop's steps reach the writer

@@ -9,33 +9,36 @@ def figures(text):
     return [round(c.value, 2) for c in analyse(text).computations]
 
 
-@pytest.mark.parametrize(("request_text", "expected"), [
-    ("Convert 3.5 hours into minutes", 210),
-    ("How many seconds are in a day?", 86400),
-    ("Convert 10 kg to pounds", 22.05),
-    ("How many megabytes are in 3 gigabytes?", 3000),
-    ("What is 100 degrees fahrenheit in celsius?", 37.78),
-    ("Sum these expenses: 120, 45.50, 80 and 14.50", 260),
-    ("Divide 1,000 by 8", 125),
-    ("What percentage of 80 is 20?", 25),
-    ("30 is what percent of 120?", 25),
-    ("What is 15% of 240?", 36),
-    ("The price rose from 8.00 to 10.00. What is the percentage increase?", 25),
-    ("Sales fell from 200 to 150. What was the decline?", -25),
-    ("What is 2 to the power of 10?", 1024),
-    ("What is two plus three?", 5),
-    ("A plan costs $40 per month. How much is that over 18 months?", 720),
-    ("A subscription costs $15 per month. How much is that over 2 years?", 360),
-    ("Revenue grew from $1.2M to $1.8M over 3 years. What is the CAGR?", 14.47),
-    ("What is the standard deviation of 2, 4, 4, 4, 5, 5, 7 and 9?", 2.14),
-    ("What is the ratio of 3 to 4?", 0.75),
-    ("Split $300 equally among 4 people", 75),
-    ("A jacket costs $80 and is 25% off. What is the sale price?", 60),
-    ("What is a 15% tip on a $80 bill?", 12),
-    ("Invest $1,000 at 5% per year for 3 years", 1157.63),
-    ("What is 3.5k plus 1,500?", 5000),
-    ("What is the square root of 144?", 12),
-])
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        ("Convert 3.5 hours into minutes", 210),
+        ("How many seconds are in a day?", 86400),
+        ("Convert 10 kg to pounds", 22.05),
+        ("How many megabytes are in 3 gigabytes?", 3000),
+        ("What is 100 degrees fahrenheit in celsius?", 37.78),
+        ("Sum these expenses: 120, 45.50, 80 and 14.50", 260),
+        ("Divide 1,000 by 8", 125),
+        ("What percentage of 80 is 20?", 25),
+        ("30 is what percent of 120?", 25),
+        ("What is 15% of 240?", 36),
+        ("The price rose from 8.00 to 10.00. What is the percentage increase?", 25),
+        ("Sales fell from 200 to 150. What was the decline?", -25),
+        ("What is 2 to the power of 10?", 1024),
+        ("What is two plus three?", 5),
+        ("A plan costs $40 per month. How much is that over 18 months?", 720),
+        ("A subscription costs $15 per month. How much is that over 2 years?", 360),
+        ("Revenue grew from $1.2M to $1.8M over 3 years. What is the CAGR?", 14.47),
+        ("What is the standard deviation of 2, 4, 4, 4, 5, 5, 7 and 9?", 2.14),
+        ("What is the ratio of 3 to 4?", 0.75),
+        ("Split $300 equally among 4 people", 75),
+        ("A jacket costs $80 and is 25% off. What is the sale price?", 60),
+        ("What is a 15% tip on a $80 bill?", 12),
+        ("Invest $1,000 at 5% per year for 3 years", 1157.63),
+        ("What is 3.5k plus 1,500?", 5000),
+        ("What is the square root of 144?", 12),
+    ],
+)
 def test_one_request_one_figure(request_text, expected):
     assert figures(request_text) == [expected]
 
