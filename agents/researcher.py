@@ -65,7 +65,7 @@ class Researcher(Agent):
                 facts="", detail="0 relevant passages", complete=True, data={"empty": True}, preamble=NOTHING_RELEVANT
             )
         footer = "\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources)
-        if self.settings.uses_local_llm(self.name):  # basic profile: the passages' words, not a summary
+        if self.settings.profile("researcher") == "basic":  # the passages' words, not a summary
             return Gathered(
                 facts="",
                 sources=sources,

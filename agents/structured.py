@@ -159,11 +159,11 @@ def _function_words(text: str) -> set[str]:
 
 
 async def call_function(
-    llm: ChatOpenAI, local: bool, task: TaskRequest, name: str, messages: list[BaseMessage]
+    llm: ChatOpenAI, basic: bool, task: TaskRequest, name: str, messages: list[BaseMessage]
 ) -> StructuredReply:
     function = functions(task)[name]
     schema = parameters_schema(function)
-    if not local:
+    if not basic:  # a capable model gets the tools natively
         return await _native_call(llm, task, name, messages)
     prompt = SystemMessage(
         f"Call the function `{name}` ({function.get('description', 'no description')}). "
@@ -200,7 +200,7 @@ async def _native_call(llm: ChatOpenAI, task: TaskRequest, name: str, messages: 
 
 
 async def structured_content(
-    llm: ChatOpenAI, local: bool, task: TaskRequest, messages: list[BaseMessage], max_tokens: int
+    llm: ChatOpenAI, basic: bool, task: TaskRequest, messages: list[BaseMessage], max_tokens: int
 ) -> StructuredReply:
     """JSON for response_format: any object for json_object, the schema for json_schema."""
     fmt = task.response_format or {}
@@ -208,7 +208,7 @@ async def structured_content(
         spec = fmt.get("json_schema", {})
         schema = spec.get("schema") or {"type": "object"}
         request_format = {"type": "json_schema", "json_schema": {**spec, "schema": _bounded(schema)}}
-    elif local:  # the small model nests objects without end: it is given a flat object to fill
+    elif basic:  # the small model nests objects without end: it is given a flat object to fill
         schema = {"type": "object"}
         request_format = _json_schema_format("object", FLAT_OBJECT)
     else:

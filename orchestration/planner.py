@@ -215,7 +215,7 @@ async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
 
 def llm_planning_enabled(settings: Settings) -> bool:
     if settings.planner == "auto":
-        return not settings.uses_local_llm("supervisor")  # the embedded model cannot plan
+        return settings.profile("supervisor") == "capable"  # a basic model cannot plan: rules do
     return settings.planner == "llm"
 
 

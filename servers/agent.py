@@ -59,7 +59,9 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
 
     def llm_queue(app: FastAPI) -> dict[str, Any]:
         agent = app.state.agent
-        return {"llm_queue": agent.gate.report()} if agent.uses_llm(settings) else {}
+        if not agent.uses_llm(settings):
+            return {"profile": "no LLM"}
+        return {"llm_queue": agent.gate.report(), "profile": settings.profile(cast(LLMRole, name))}
 
     app = create_server(
         name, settings, checks, on_start=start, on_stop=stop, doors=internal_door(settings, name), report_more=llm_queue

@@ -37,7 +37,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     def circuits(app: FastAPI) -> dict:
         team = getattr(app.state, "team", None)
-        return {"circuits": team.circuits.report()} if team else {}
+        planner = "llm" if llm_planning_enabled(settings) else "rules"
+        return (
+            {"circuits": team.circuits.report(), "profile": settings.profile("supervisor"), "planner": planner}
+            if team
+            else {}
+        )
 
     app = create_server(
         "supervisor",

@@ -90,7 +90,7 @@ def test_readiness_reports_a_stopped_dependency(stack):
 def test_agent_readiness_reports_its_llm(stack):
     body = httpx.get(stack.url("researcher") + "/ready").json()
     queue = body.pop("llm_queue")  # its LLM calls: running, waiting, and the limits (the embedded slots)
-    assert body == {"status": "ready", "process": "researcher", "checks": {"llm": "ok"}}
+    assert body == {"status": "ready", "process": "researcher", "checks": {"llm": "ok"}, "profile": "basic"}
     assert queue["limit"] == 4 and queue["queue_limit"] == 64 and queue["running"] >= 0 and queue["waiting"] >= 0
     assert httpx.get(stack.url("supervisor") + "/ready").json()["checks"] == {
         "researcher": "ok",

@@ -122,3 +122,12 @@ def test_a_server_started_outside_make_up_counts_tokens_offline_from_its_first_r
     assert reply.status_code == 200, reply.text
     assert reply.json()["usage"]["completion_tokens"] > 0  # counted with tiktoken, offline
     assert len(os.listdir(os.path.join(data, "tiktoken"))) == len(tiktoken_cache.ENCODINGS)  # seeded by the server
+
+
+def test_ready_says_which_profile_each_agent_runs(stack):
+    """The fake stands where the embedded model would be: every agent that calls an LLM runs basic."""
+    ready = {
+        name: httpx.get(stack.url(name) + "/ready").json() for name in ("supervisor", "researcher", "analyst", "writer")
+    }
+    assert [ready[name]["profile"] for name in ("supervisor", "researcher", "writer")] == ["basic"] * 3
+    assert ready["supervisor"]["planner"] == "rules" and ready["analyst"]["profile"] == "no LLM"

@@ -86,3 +86,9 @@ def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
     assert llm_planning_enabled(
         Settings(_env_file=None, planner="auto", supervisor_llm={"base_url": "http://big-model:9000/v1"})
     )
+    # the profile decides, not the endpoint: a small model elsewhere is told basic, and rules plan
+    assert not llm_planning_enabled(
+        Settings(
+            _env_file=None, planner="auto", supervisor_llm={"base_url": "http://small:9000/v1", "capability": "basic"}
+        )
+    )

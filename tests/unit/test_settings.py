@@ -25,6 +25,20 @@ def test_defaults_point_at_the_embedded_runtime(monkeypatch):
     assert s.llm_for("writer").base_url == "http://127.0.0.1:8080/v1"
 
 
+def test_the_profile_is_basic_for_the_embedded_model_and_capable_elsewhere_unless_set(monkeypatch):
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    embedded = Settings(_env_file=None)
+    assert [embedded.profile(r) for r in ("supervisor", "researcher", "writer")] == ["basic"] * 3
+    remote = Settings(_env_file=None, writer_llm={"base_url": "http://big-model:9000/v1"})
+    assert (remote.profile("writer"), remote.profile("researcher")) == ("capable", "basic")
+    monkeypatch.setenv("LLM_BASE_URL", "http://models.internal:9000/v1")
+    monkeypatch.setenv("WRITER_LLM_CAPABILITY", "basic")  # a small model behind another endpoint
+    mixed = Settings(_env_file=None)
+    assert (mixed.profile("writer"), mixed.profile("supervisor")) == ("basic", "capable")
+    monkeypatch.setenv("LLM_CAPABILITY", "basic")
+    assert Settings(_env_file=None).profile("supervisor") == "basic"
+
+
 def test_per_agent_override_wins_over_the_shared_default(monkeypatch):
     monkeypatch.setenv("LLM_BASE_URL", "http://models.internal:9000/v1")
     monkeypatch.setenv("LLM_MODEL", "shared-model")
@@ -54,6 +68,8 @@ def test_remote_redis_starts_no_embedded_server(monkeypatch):
         ("LLM_BASE_URL", "ftp://x"),
         ("WRITER_LLM_BASE_URL", "ftp://x"),
         ("RESEARCHER_LLM_TEMPERATURE", "9"),
+        ("LLM_CAPABILITY", "smart"),
+        ("WRITER_LLM_CAPABILITY", "smart"),
     ],
 )
 def test_invalid_value_names_the_variable(monkeypatch, variable, value):
