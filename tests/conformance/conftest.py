@@ -1,8 +1,9 @@
-# LangChain's standard tests run whole, but for two whose protocol is right and whose content the
-# 135M model gets wrong (evidence in the issue note): JSON mode answers valid JSON objects with its
-# own keys ({"title": ..., "content": ...}) where the test wants "setup" and "punchline"; the unicode
-# tool call gets valid arguments in English ("Hello Corporation") where the test wants Japanese.
-# Media inputs (image, audio, PDF) are skipped by the suite itself: Chorus takes text.
+# LangChain's standard tests run whole (on the fake LLM: they test the protocol), but for two whose
+# protocol is right and whose content only a capable model gives: JSON mode asks in words for the keys
+# "setup" and "punchline", which neither the fake nor the 135M model reads from the prompt (each answers
+# a valid JSON object of its own keys); the unicode tool call wants its argument in Japanese, where both
+# give valid arguments in English. Media inputs (image, audio, PDF) are skipped by the suite itself:
+# Chorus takes text.
 CONTENT_BEYOND_THE_EMBEDDED_MODEL = {"test_json_mode", "test_unicode_tool_call_integration"}
 
 
