@@ -14,6 +14,8 @@ from bench.fake_llm import create_app, word
 from bench.systems import chorus_system, free_ports
 from tests.helpers import ServerThread
 
+# Both tests share one system of their own: one worker runs them, so it is started once.
+pytestmark = pytest.mark.xdist_group("streaming")
 TOKENS = 12
 PATIENCE = 20  # seconds the LLM waits for the client before sending anyway (a buffering hop)
 
