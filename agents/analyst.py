@@ -1,16 +1,19 @@
 """The analyst: computes the figures a request asks for, in words or symbols, with the calculator.
 
-Its output is the computed figures themselves: the writer phrases the answer, so the analyst's
-LLM is not asked to restate numbers it could garble. The arithmetic runs in a killable child
-process (calculation_process.py), so no request can stall this server.
+Which computations a request needs is an understanding step (understanding.py): on the basic profile
+the rules read the request; on the capable one the model states them, and the calculator checks and
+evaluates them. Either way its output is the computed figures themselves: the writer phrases the
+answer, so no model restates numbers it could garble. The arithmetic runs in a killable child process
+(calculation_process.py), so no request can stall this server.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from agents.base import Agent, Gathered
+from agents.base import Agent, Gathered, LLMClients
 from agents.calculation_process import CalculationProcess
+from agents.understanding import Inputs, computing
 from config import Settings
 from orchestration.protocol import Finding, TaskRequest
 
@@ -20,9 +23,9 @@ EARLIER_TURNS = 5  # user turns a follow-up ("and to 200?") may refer back to
 class Analyst(Agent):
     name = "analyst"
 
-    @classmethod
-    def uses_llm(cls, settings: Settings) -> bool:
-        return False  # the calculator computes; its figures are the analyst's whole output
+    def __init__(self, settings: Settings, llm: LLMClients | None = None):
+        super().__init__(settings, llm)
+        self.computing = computing(settings, llm.chat if llm else None)
 
     async def start(self) -> None:
         self.calculations = CalculationProcess(self.settings.calculation_budget_seconds)
@@ -32,9 +35,10 @@ class Analyst(Agent):
 
     async def gather(self, task: TaskRequest) -> Gathered:
         earlier = [m.content for m in task.messages if m.role == "user"][-EARLIER_TURNS:]
-        analysis = await self.calculations.analyse(
-            task.instruction, earlier, [_figures_text(f) for f in task.findings if f.status == "ok"]
-        )
+        inputs = Inputs(task.instruction, earlier, [_figures_text(f) for f in task.findings if f.status == "ok"])
+        async with self.llm_slot(task, self.computing.model):
+            decided = await self.computing.analyse(task, inputs, self.calculations)
+        analysis, how = decided.value, decided.how
         lines = [c.display for c in analysis.computations] + [r.display for r in analysis.refusals]
         data: dict[str, Any] = {
             "computations": [c.as_dict() for c in analysis.computations],
@@ -43,23 +47,26 @@ class Analyst(Agent):
             "empty": not lines and not analysis.unread,
             "unread": analysis.unread,
             "example": analysis.example,
+            "understood_by": how,
         }
         if analysis.unread:
             said = f"The figures could not be read: {analysis.unread}."
-            return Gathered(facts=said, data=data, complete=True, detail="0 computations: not read", preamble=said)
+            return Gathered(
+                facts=said, data=data, complete=True, detail=f"0 computations: not read; {how}", preamble=said
+            )
         if not lines:
             return Gathered(
                 facts="No figures to compute were found.",
                 data=data,
                 complete=True,
-                detail="0 computations",
+                detail=f"0 computations; {how}",
                 preamble="No figures to compute were found.",
             )
         return Gathered(
             facts="\n".join(lines),
             data=data,
             complete=True,
-            detail=f"{len(analysis.computations)} computed, {len(analysis.refusals)} refused",
+            detail=f"{len(analysis.computations)} computed, {len(analysis.refusals)} refused; {how}",
             preamble="\n".join(f"- {line}" for line in lines),
         )
 

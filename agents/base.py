@@ -11,14 +11,14 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from agents.llm import LLMClock, ProseStream
+from agents.llm import CallPieces, LLMClock, ProseStream
 from agents.llm_gate import LLMGate
 from agents.structured import StructuredReply
 from config import Settings
@@ -42,6 +42,8 @@ from orchestration.protocol import (
     token,
 )
 from orchestration.tokens import count_message_tokens, count_tokens, counting
+
+TOOL_ROUNDS = 4  # model calls in one reply: the last must answer (a model that keeps calling stops there)
 
 
 @dataclass
@@ -88,8 +90,8 @@ class Agent(ABC):
     @classmethod
     def uses_llm(cls, settings: Settings) -> bool:
         """Whether this agent calls an LLM: only then does its server build a client for one, and
-        make its readiness depend on it. (The hook for choosing by capability profile.)"""
-        return True
+        make its readiness depend on it (the analyst, on the capable profile only)."""
+        return settings.calls_llm(cls.name)
 
     def __init__(self, settings: Settings, llm: LLMClients | None = None):
         self.settings = settings
@@ -108,6 +110,10 @@ class Agent(ABC):
         if self._gate is None:
             raise RuntimeError(f"the {self.name} uses no LLM")
         return self._gate
+
+    def llm_slot(self, task: TaskRequest, needed: bool) -> AbstractAsyncContextManager[object]:
+        """A place in the LLM queue for an understanding step that asks the model; none for rules."""
+        return self.gate.slot(task.deadline) if needed else nullcontext()
 
     async def start(self) -> None:
         """Load what the agent needs before it serves (an index, a file); default nothing."""
@@ -164,7 +170,7 @@ class Agent(ABC):
         yield TaskEvent(type=EventType.step_started, data=StepStarted(agent=self.name, name="llm"))
         t0 = time.perf_counter()
         count = task.params.n or 1
-        replies = [_Reply(index=i) for i in range(count)]
+        replies = [Reply(index=i) for i in range(count)]
         structured_since = time.perf_counter()
         structured = await self.structured_reply(task, gathered)
         if structured is not None:
@@ -202,6 +208,7 @@ class Agent(ABC):
                 steps=steps,
                 finish_reason=first.finish_reason,
                 tool_calls=first.tool_calls,
+                profile=self.settings.profile(self.name),
                 choices=[
                     Choice(
                         index=r.index,
@@ -221,14 +228,14 @@ class Agent(ABC):
         """A reply that is JSON or a function call instead of prose; default none (the writer's)."""
         return None
 
-    async def _structured(self, structured: StructuredReply, reply: _Reply) -> AsyncGenerator[TaskEvent, None]:
+    async def _structured(self, structured: StructuredReply, reply: Reply) -> AsyncGenerator[TaskEvent, None]:
         reply.tool_calls = structured.tool_calls
         reply.finish_reason = "tool_calls" if structured.tool_calls else "stop"
         for piece in pieces(structured.content):
             reply.parts.append(piece)
             yield token(piece, self.name, reply.index)
 
-    async def _phrased(self, task: TaskRequest, gathered: Gathered, reply: _Reply) -> AsyncGenerator[TaskEvent, None]:
+    async def _phrased(self, task: TaskRequest, gathered: Gathered, reply: Reply) -> AsyncGenerator[TaskEvent, None]:
         """The preamble, the LLM's text as it streams (through the output check), the footer."""
         index = reply.index
         if gathered.preamble:
@@ -248,35 +255,51 @@ class Agent(ABC):
             yield token(gathered.footer, self.name, index)
 
     async def _generated(
-        self, task: TaskRequest, reply: _Reply, check: OutputCheck | None
+        self, task: TaskRequest, reply: Reply, check: OutputCheck | None
     ) -> AsyncGenerator[TaskEvent, None]:
-        """The LLM's text as it streams, through the output check."""
+        """The LLM's text as it streams, through the output check; when the model calls a tool, the
+        agent answers it (tools_called) and the model goes on, for up to TOOL_ROUNDS rounds."""
         index = reply.index
-        async for delta in self.llm.prose.stream(reply.messages, reply.clock, task.stream, **self.llm_kwargs(task)):
-            text, logprobs = delta.text, delta.logprobs
-            if delta.usage:
-                reply.usage = delta.usage
-            if check and (text or logprobs):
-                text = check.feed(text, logprobs)
-                logprobs = check.take_logprobs()
-            if text:
-                reply.parts.append(text)
-                reply.logprobs += logprobs
-                yield token(text, self.name, index, logprobs or None)
-            if reason := delta.finish_reason:
-                # "length" is the client's own cap only; the team's safety cap on a looping model ends
-                # the answer as it is ("stop"), and the step says so
-                reply.finish_reason = "length" if reason == "length" and task.params.max_tokens else "stop"
-                reply.capped = reason == "length" and not task.params.max_tokens
-            if check and check.done:
-                break  # closing the stream stops the generation upstream
+        for _ in range(TOOL_ROUNDS):
+            calls = CallPieces()
+            kwargs = self.llm_kwargs(task)
+            async for delta in self.llm.prose.stream(reply.messages, reply.clock, task.stream, **kwargs):
+                text, logprobs = delta.text, delta.logprobs
+                if delta.usage:
+                    reply.usage = _added(reply.usage, delta.usage)
+                calls.add(delta.tool_calls)
+                if check and (text or logprobs):
+                    text = check.feed(text, logprobs)
+                    logprobs = check.take_logprobs()
+                if text:
+                    reply.parts.append(text)
+                    reply.logprobs += logprobs
+                    yield token(text, self.name, index, logprobs or None)
+                if reason := delta.finish_reason:
+                    # "length" is the client's own cap only; the team's safety cap on a looping model ends
+                    # the answer as it is ("stop"), and the step says so
+                    reply.finish_reason = "length" if reason == "length" and task.params.max_tokens else "stop"
+                    reply.capped = reason == "length" and not task.params.max_tokens
+                if check and check.done:
+                    break  # closing the stream stops the generation upstream
+            if not calls.calls or not await self.tools_called(task, reply, calls.done(), check):
+                break
         if check and (text := check.finish()):
             logprobs = check.take_logprobs()
             reply.parts.append(text)
             reply.logprobs += logprobs
             yield token(text, self.name, index, logprobs or None)
 
-    async def _usage(self, replies: list[_Reply], outputs: list[str]) -> Usage:
+    async def tools_called(
+        self, task: TaskRequest, reply: Reply, calls: list[dict[str, str]], check: OutputCheck | None
+    ) -> bool:
+        """The model called tools: answer them into reply.messages and return True for the model to go
+        on, or return False when the calls are the reply. Default: they are the reply."""
+        reply.tool_calls = [ToolCall(name=c["name"], arguments=c["arguments"]) for c in calls]
+        reply.finish_reason = "tool_calls"
+        return False
+
+    async def _usage(self, replies: list[Reply], outputs: list[str]) -> Usage:
         """The tokens the LLM says it used; counted with tiktoken when it does not say."""
         reported = [r.usage for r in replies if r.usage]
         if reported and len(reported) == len(replies):
@@ -296,7 +319,7 @@ class Agent(ABC):
 
 
 @dataclass
-class _Reply:
+class Reply:
     """What the LLM step produced for one choice, filled in as its events go out."""
 
     index: int = 0
@@ -308,6 +331,13 @@ class _Reply:
     clock: LLMClock = field(default_factory=LLMClock)
     usage: dict[str, int] | None = None  # as the LLM reported it
     capped: bool = False  # stopped at the team's own token cap, not the client's
+
+
+def _added(before: dict[str, int] | None, more: dict[str, int]) -> dict[str, int]:
+    """Usage over a reply's rounds (a tool round is one more call)."""
+    if not before:
+        return dict(more)
+    return {k: before.get(k, 0) + more.get(k, 0) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
 
 
 def _words(text: str) -> list[str]:

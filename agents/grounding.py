@@ -66,6 +66,15 @@ class Grounds:
             if percent:
                 self.percents.append(value)
 
+    def add_computation(self, computation: dict) -> None:
+        """A figure the calculator computed (the analyst's, or one the writer derived through it)."""
+        value = abs(computation["value"])
+        self.numbers += [value, *map(abs, computation.get("inputs", []))]
+        self.results.append(value)
+        if computation.get("unit") == "%":
+            self.percents.append(value)
+        self.add_text(computation.get("note", ""))
+
     def holds(self, m: Mention) -> bool:
         allowed = self.percents if m.percent else self.numbers
         return any(_same(m, v) for v in allowed)
@@ -108,12 +117,7 @@ def grounds_for(task: TaskRequest) -> Grounds:
 
 def _add_finding(grounds: Grounds, finding: Finding) -> None:
     for computation in finding.data.get("computations", []):
-        value = abs(computation["value"])
-        grounds.numbers += [value, *map(abs, computation.get("inputs", []))]
-        grounds.results.append(value)
-        if computation.get("unit") == "%":
-            grounds.percents.append(value)
-        grounds.add_text(computation.get("note", ""))
+        grounds.add_computation(computation)
     for refusal in finding.data.get("refusals", []):
         grounds.add_text(refusal["expression"])
     for source in finding.sources:
@@ -140,6 +144,12 @@ class GroundingCheck:
         self.citations_removed = 0
         self.repeats_dropped = 0
         self.kept = 0
+        self.calculated = 0  # figures the writer derived through the calculate tool, grounded as results
+
+    def ground(self, computation: dict) -> None:
+        """A figure the writer computed through the calculate tool while writing: it may be stated."""
+        self.grounds.add_computation(computation)
+        self.calculated += 1
 
     def feed(self, text: str, logprobs: list[dict] | None = None) -> str:
         """logprobs, if given, are the text's tokens; those of the text given back come out of take_logprobs."""
@@ -262,6 +272,8 @@ class GroundingCheck:
         text = f"checked {self.numbers_checked} numbers, dropped {self.sentences_dropped} sentence{plural}"
         if self.repeats_dropped:
             text += f", {self.repeats_dropped} repeated"
+        if self.calculated:
+            text += f", {self.calculated} figure{'s' if self.calculated != 1 else ''} from the calculate tool"
         if self.citations_removed:
             text += f", removed {self.citations_removed} citation{'s' if self.citations_removed != 1 else ''}"
         return text

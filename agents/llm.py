@@ -9,6 +9,7 @@ bench` shows what a hop costs). Replies that are JSON or a function call keep Ch
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import aiohttp
 import httpx
 import orjson
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_openai import ChatOpenAI
 
 from config import Settings
@@ -29,7 +30,18 @@ from orchestration.sse import events_of
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
-def as_openai_message(message: BaseMessage) -> dict[str, str]:
+def as_openai_message(message: BaseMessage) -> dict[str, Any]:
+    if isinstance(message, ToolMessage):
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": str(message.content)}
+    if isinstance(message, AIMessage) and message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": str(message.content) or None,
+            "tool_calls": [
+                {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
+                for c in message.tool_calls
+            ],
+        }
     return {"role": ROLES.get(message.type, "user"), "content": str(message.content)}
 
 
@@ -56,6 +68,25 @@ class Delta:
     logprobs: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str | None = None
     usage: dict[str, int] | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # pieces of calls, by index
+
+
+class CallPieces:
+    """A reply's tool calls, put together from the pieces a stream sends them in."""
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, str]] = {}
+
+    def add(self, pieces: list[dict[str, Any]]) -> None:
+        for at, piece in enumerate(pieces):
+            call = self.calls.setdefault(piece.get("index", at), {"id": "", "name": "", "arguments": ""})
+            function = piece.get("function") or {}
+            call["id"] = piece.get("id") or call["id"]
+            call["name"] += function.get("name") or ""
+            call["arguments"] += function.get("arguments") or ""
+
+    def done(self) -> list[dict[str, str]]:
+        return [self.calls[i] for i in sorted(self.calls)]
 
 
 @dataclass
@@ -179,7 +210,9 @@ def _delta(chunk: dict[str, Any], whole: bool = False) -> Delta | None:
     for choice in chunk.get("choices") or []:
         if choice.get("index", 0) != 0:
             continue
-        delta.text = (choice.get("message" if whole else "delta") or {}).get("content") or ""
+        said = choice.get("message" if whole else "delta") or {}
+        delta.text = said.get("content") or ""
+        delta.tool_calls = said.get("tool_calls") or []
         delta.logprobs = (choice.get("logprobs") or {}).get("content") or []
         delta.finish_reason = choice.get("finish_reason")
-    return delta if delta.text or delta.logprobs or delta.finish_reason or delta.usage else None
+    return delta if delta.text or delta.logprobs or delta.finish_reason or delta.usage or delta.tool_calls else None

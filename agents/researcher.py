@@ -8,9 +8,9 @@ import logging
 from agents.base import Agent, Gathered, LLMClients
 from agents.knowledge import KnowledgeBase, Passage
 from agents.quoting import quoted
+from agents.understanding import searching
 from agents.web_search import WebSearch
 from config import Settings
-from orchestration.planner import CLAUSE, RESEARCH
 from orchestration.protocol import Source, TaskRequest
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ PASSAGE_CHARS = 700  # what the LLM reads of a passage, and what the grounding c
 # index is searched off the event loop.
 INLINE_SEARCH_CHUNKS = 10_000
 NOTHING_RELEVANT = "The knowledge base has nothing relevant to this request."
+PASSAGES = 4  # passages a request gets, over all its queries
 
 
 class Researcher(Agent):
@@ -28,10 +29,17 @@ class Researcher(Agent):
         "sentences. Cite passages by their number, like [1]. Use only the passages."
     )
 
+    async def _search(self, query: str) -> list[Passage]:
+        coverage = self.settings.research_min_coverage
+        if len(self.knowledge.chunks) <= INLINE_SEARCH_CHUNKS:
+            return self.knowledge.search(query, PASSAGES, coverage)
+        return await asyncio.to_thread(self.knowledge.search, query, PASSAGES, coverage)
+
     def __init__(self, settings: Settings, llm: LLMClients | None = None, web: WebSearch | None = None):
         super().__init__(settings, llm)
         self.web = web
         self.knowledge = KnowledgeBase([])
+        self.searching = searching(settings, llm.chat if llm else None)
 
     async def start(self) -> None:
         folder = self.settings.resolve(self.settings.knowledge_dir)
@@ -39,12 +47,15 @@ class Researcher(Agent):
         log.info("indexed %d chunks from %s", len(self.knowledge.chunks), folder)
 
     async def gather(self, task: TaskRequest) -> Gathered:
-        query = research_query(task.instruction)
-        coverage = self.settings.research_min_coverage
-        if len(self.knowledge.chunks) <= INLINE_SEARCH_CHUNKS:
-            passages = self.knowledge.search(query, 4, coverage)
-        else:
-            passages = await asyncio.to_thread(self.knowledge.search, query, 4, coverage)
+        async with self.llm_slot(task, self.searching.model):
+            decided = await self.searching.queries(task)
+        queries, how = decided.value, decided.how
+        passages: list[Passage] = []
+        for query in queries:  # each question of a compound request gets its passages
+            passages += [p for p in await self._search(query) if all(p.chunk is not q.chunk for q in passages)]
+        if len(queries) > 1:
+            passages = sorted(passages, key=lambda p: -p.score)[:PASSAGES]
+        query = " ".join(queries)
         if self.web is not None and self.web.enabled:
             try:
                 passages += await self.web.search(query)
@@ -62,27 +73,30 @@ class Researcher(Agent):
         ]
         if not passages:  # nothing relevant: say so at once, with no LLM call and no source
             return Gathered(
-                facts="", detail="0 relevant passages", complete=True, data={"empty": True}, preamble=NOTHING_RELEVANT
+                facts="",
+                detail=f"0 relevant passages; queries by {how}",
+                complete=True,
+                data={"empty": True, "queries": queries, "understood_by": how},
+                preamble=NOTHING_RELEVANT,
             )
         footer = "\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources)
-        if self.settings.profile("researcher") == "basic":  # the passages' words, not a summary
+        if self.searching.quotes:  # the passages' words, not a summary
             return Gathered(
                 facts="",
                 sources=sources,
-                detail=f"{len(passages)} passages, quoted",
+                data={"queries": queries, "understood_by": how},
+                detail=f"{len(passages)} passages, quoted; queries by {how}",
                 preamble=quoted(query, sources) or _numbered(passages),
                 footer=footer,
                 complete=True,
             )
-        return Gathered(facts=_numbered(passages), sources=sources, detail=f"{len(passages)} passages", footer=footer)
-
-
-def research_query(request: str) -> str:
-    """The part of a compound request that asks for facts: "Revenue went from $1.2M to $1.5M. What is the
-    growth, and what do the docs say about storage?" searches for "what do the docs say about storage"."""
-    clauses = [c for c in CLAUSE.split(request) if c.strip()]
-    asking = [c for c in clauses if RESEARCH.search(c)]  # only a clause that asks for facts narrows the search
-    return " ".join(asking) if asking and len(asking) < len(clauses) else request
+        return Gathered(
+            facts=_numbered(passages),
+            sources=sources,
+            data={"queries": queries, "understood_by": how},
+            detail=f"{len(passages)} passages; queries by {how}",
+            footer=footer,
+        )
 
 
 def _numbered(passages: list[Passage]) -> str:

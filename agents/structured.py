@@ -2,7 +2,7 @@
 
 Both are generated with the JSON schema handed to the LLM endpoint as `response_format`: llama.cpp
 turns it into a grammar (constrained decoding), so arguments always parse and match the function's
-parameters. A capable endpoint gets the tools natively instead. Every reply is validated with a
+parameters (the basic profile). A capable model gets the tools natively, in the writer's stream. Every reply is validated with a
 real JSON Schema validator; a reply that fails is asked for once more, then refused.
 """
 
@@ -158,49 +158,41 @@ def _function_words(text: str) -> set[str]:
     return words.union(*(RELATED_WORDS.get(w, set()) for w in words))
 
 
-async def call_function(
-    llm: ChatOpenAI, basic: bool, task: TaskRequest, name: str, messages: list[BaseMessage]
-) -> StructuredReply:
+async def call_function(llm: ChatOpenAI, task: TaskRequest, name: str, messages: list[BaseMessage]) -> StructuredReply:
+    """The chosen function's arguments by constrained decoding (the basic profile: the rules chose it)."""
     function = functions(task)[name]
     schema = parameters_schema(function)
-    if not basic:  # a capable model gets the tools natively
-        return await _native_call(llm, task, name, messages)
     prompt = SystemMessage(
         f"Call the function `{name}` ({function.get('description', 'no description')}). "
         "Reply with its arguments as JSON, taking the values from the conversation."
     )
-    arguments = await _constrained_json(
-        llm, task, [*messages, prompt], _json_schema_format("arguments", _bounded(schema)), schema, ARGUMENT_TOKENS
+    arguments = await constrained_json(
+        llm, task, [*messages, prompt], json_schema_format("arguments", _bounded(schema)), schema, ARGUMENT_TOKENS
     )
     return StructuredReply(
         tool_calls=[ToolCall(name=name, arguments=arguments)], detail=f"called {name} (constrained decoding)"
     )
 
 
-async def _native_call(llm: ChatOpenAI, task: TaskRequest, name: str, messages: list[BaseMessage]) -> StructuredReply:
-    """A capable endpoint: the tools as they are, with tool_choice forcing the chosen function."""
-    bound = llm.bind_tools(
-        task.tools,
-        tool_choice={"type": "function", "function": {"name": name}},
-        parallel_tool_calls=task.parallel_tool_calls,
-    )
-    for _ in range(ATTEMPTS):
-        reply = await bound.ainvoke(messages)
-        calls = [ToolCall(name=c["name"], arguments=json.dumps(c["args"])) for c in reply.tool_calls]
-        if calls and all(
-            _valid(json.loads(c.arguments), parameters_schema(functions(task)[c.name]))
-            for c in calls
-            if c.name in functions(task)
-        ):
-            return StructuredReply(
-                tool_calls=calls if task.parallel_tool_calls else calls[:1],
-                detail=f"called {', '.join(c.name for c in calls)} (native tools)",
-            )
-    raise StructuredOutputError(f"the model did not produce a valid call of {name}")
+def invalid_call(task: TaskRequest, call: ToolCall) -> str:
+    """Why a call the model made cannot go to the client ("" when it can): validated against the
+    function's schema before it leaves, as a constrained one would be."""
+    function = functions(task).get(call.name)
+    if function is None:
+        return f"there is no function {call.name}"
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except ValueError:
+        return f"the arguments of {call.name} are not JSON"
+    try:
+        jsonschema.validate(arguments, parameters_schema(function))
+    except jsonschema.ValidationError as error:
+        return f"the arguments of {call.name} do not match its parameters: {error.message}"
+    return ""
 
 
 async def structured_content(
-    llm: ChatOpenAI, basic: bool, task: TaskRequest, messages: list[BaseMessage], max_tokens: int
+    llm: ChatOpenAI, flat: bool, task: TaskRequest, messages: list[BaseMessage], max_tokens: int
 ) -> StructuredReply:
     """JSON for response_format: any object for json_object, the schema for json_schema."""
     fmt = task.response_format or {}
@@ -208,20 +200,20 @@ async def structured_content(
         spec = fmt.get("json_schema", {})
         schema = spec.get("schema") or {"type": "object"}
         request_format = {"type": "json_schema", "json_schema": {**spec, "schema": _bounded(schema)}}
-    elif basic:  # the small model nests objects without end: it is given a flat object to fill
+    elif flat:  # the small model nests objects without end: it is given a flat object to fill
         schema = {"type": "object"}
-        request_format = _json_schema_format("object", FLAT_OBJECT)
+        request_format = json_schema_format("object", FLAT_OBJECT)
     else:
         schema, request_format = {"type": "object"}, {"type": "json_object"}
-    content = await _constrained_json(llm, task, messages, request_format, schema, max_tokens)
+    content = await constrained_json(llm, task, messages, request_format, schema, max_tokens)
     return StructuredReply(content=content, detail=f"{fmt.get('type')} (constrained decoding)")
 
 
-def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+def json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
-async def _constrained_json(
+async def constrained_json(
     llm: ChatOpenAI,
     task: TaskRequest,
     messages: list[BaseMessage],

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -146,11 +146,33 @@ def called_function(body: dict[str, Any]) -> dict[str, Any] | None:
     return tools[0] if tools and choice == "required" else None
 
 
-def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitable[None]] | None = None) -> FastAPI:
+class Scripted(Protocol):
+    """Replies set for the requests that match (bench/capable_model.py): None leaves one to the fake."""
+
+    def reply(self, body: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def add(self, script: dict[str, Any]) -> None: ...
+
+
+def create_app(
+    tokens: int,
+    delay: float,
+    before_token: Callable[[int], Awaitable[None]] | None = None,
+    scripted: Scripted | None = None,
+) -> FastAPI:
     """`before_token(i)`, if given, is awaited before the i-th token of a stream goes out (i >= 0):
-    a test uses it to send tokens in lockstep with what its client has received."""
+    a test uses it to send tokens in lockstep with what its client has received. `scripted`, if given,
+    answers the requests its scripts match (`POST /fake/script` adds one)."""
     app = FastAPI(title="fake LLM")
     received: deque[dict[str, Any]] = deque(maxlen=KEPT_REQUESTS)
+
+    if scripted is not None:
+        script_store = scripted
+
+        @app.post("/fake/script")
+        async def script(request: Request) -> dict:
+            script_store.add(await request.json())
+            return {"ok": True}
 
     @app.get("/fake/requests")
     async def requests() -> list[dict[str, Any]]:
@@ -174,6 +196,9 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
             "outcome": "running",
             "context": [m.get("content") for m in body.get("messages") or []],
             "params": {k: v for k, v in body.items() if k not in ("messages", "tools", "response_format")},
+            "tools": [t.get("function", {}).get("name") for t in body.get("tools") or []],
+            "format": ((body.get("response_format") or {}).get("json_schema") or {}).get("name"),
+            "roles": [m.get("role") for m in body.get("messages") or []],
         }
         received.append(record)
         function = called_function(body)
@@ -182,7 +207,13 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
         message: dict[str, Any] = {"role": "assistant", "content": None}
         pieces: list[str] = []
-        if function is not None:
+        written = scripted.reply(body) if scripted is not None else None
+        if written is not None:
+            record["scripted"] = True
+            message |= written
+            pieces = re.findall(r"\S+\s*", written.get("content") or "")
+            finish = "tool_calls" if written.get("tool_calls") else "stop"
+        elif function is not None:
             arguments = json.dumps(instance(function.get("parameters") or {"type": "object"}, said))
             call = {
                 "id": f"call_{uuid.uuid4().hex[:12]}",
@@ -250,13 +281,13 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
             ended = False
             try:
                 yield chunk({"role": "assistant", "content": ""})
-                for call in message.get("tool_calls") or []:
+                for at, call in enumerate(message.get("tool_calls") or []):
                     arguments = call["function"]["arguments"]
                     yield chunk(
                         {
                             "tool_calls": [
                                 {
-                                    "index": 0,
+                                    "index": at,
                                     "id": call["id"],
                                     "type": "function",
                                     "function": {"name": call["function"]["name"], "arguments": ""},
@@ -264,11 +295,11 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
                             ]
                         }
                     )
-                    for at in range(0, len(arguments), ARGUMENT_PIECE):
+                    for cut in range(0, len(arguments), ARGUMENT_PIECE):
                         yield chunk(
                             {
                                 "tool_calls": [
-                                    {"index": 0, "function": {"arguments": arguments[at : at + ARGUMENT_PIECE]}}
+                                    {"index": at, "function": {"arguments": arguments[cut : cut + ARGUMENT_PIECE]}}
                                 ]
                             }
                         )
@@ -289,15 +320,15 @@ def create_app(tokens: int, delay: float, before_token: Callable[[int], Awaitabl
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.fake_llm", description=__doc__)
+def main(program: str = "bench.fake_llm", description: str | None = __doc__, scripted: Scripted | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {program}", description=description)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--tokens", type=int, default=20, help="tokens in each answer")
+    parser.add_argument("--tokens", type=int, default=20, help="tokens in each answer (unscripted)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.tokens, args.delay),
+        create_app(args.tokens, args.delay, scripted=scripted),
         host=args.host,
         port=args.port,
         log_level="warning",

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -153,8 +153,9 @@ class FakeLLM:
     """bench/fake_llm.py on a port: `tokens` words per answer, `delay` seconds apart. `restart` changes
     them under a running system (its agents keep the same URL)."""
 
-    def __init__(self, port: int | None = None, tokens: int = 20, delay: float = 0.0):
+    def __init__(self, port: int | None = None, tokens: int = 20, delay: float = 0.0, module: str = "bench.fake_llm"):
         self.port, self.tokens, self.delay = port or free_ports(["llm"])["llm"], tokens, delay
+        self.module = module  # bench.capable_model: the scripted stand-in for a capable model
         self.process: subprocess.Popen | None = None
 
     @property
@@ -166,7 +167,7 @@ class FakeLLM:
             [
                 sys.executable,
                 "-m",
-                "bench.fake_llm",
+                self.module,
                 "--port",
                 str(self.port),
                 "--tokens",
@@ -183,6 +184,14 @@ class FakeLLM:
             self.process.terminate()
             self.process.wait(30)
             self.process = None
+
+    def script(self, **script: Any) -> None:
+        """What the stand-in for a capable model answers to a request containing `when` (see its module)."""
+        httpx.post(f"http://127.0.0.1:{self.port}/fake/script", json=script, timeout=10).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """What the fake was asked, most recent last (GET /fake/requests)."""
+        return httpx.get(f"http://127.0.0.1:{self.port}/fake/requests", timeout=10).json()
 
     def restart(self, tokens: int, delay: float) -> None:
         self.stop()
@@ -227,6 +236,19 @@ def chorus_on_a_fake_in_the_models_place(tokens: int = 24, delay: float = 0.0, e
     with (
         FakeLLM(ports["llm"], tokens, delay) as llm,
         chorus_system({"EMBEDDED_LLM": "off", **(extra_env or {})}, ports=ports) as system,
+    ):
+        system.llm = llm
+        yield system
+
+
+@contextmanager
+def chorus_on_a_capable_stand_in(capability: str = "auto", extra_env: dict[str, str] | None = None):
+    """A whole Chorus system on the scripted stand-in for a capable model (bench/capable_model.py), at an
+    endpoint of its own: `auto` runs the capable profile, as for any model but the embedded one;
+    `basic` forces the rules. The stand-in is `system.llm`; `system.llm.script(...)` scripts it."""
+    with (
+        FakeLLM(module="bench.capable_model") as llm,
+        chorus_on_fake_llm(llm.url, {"LLM_CAPABILITY": capability, **(extra_env or {})}) as system,
     ):
         system.llm = llm
         yield system

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,8 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Capability = Literal["auto", "basic", "capable"]
 Profile = Literal["basic", "capable"]
 ProgressMode = Literal["reasoning", "none"]  # how the team's progress reaches a client
-LLMRole = Literal["supervisor", "researcher", "writer"]  # the roles that call an LLM
-LLM_ROLES: tuple[LLMRole, ...] = ("supervisor", "researcher", "writer")
+LLMRole = Literal["supervisor", "researcher", "analyst", "writer"]  # the roles that may call an LLM
+LLM_ROLES: tuple[LLMRole, ...] = ("supervisor", "researcher", "analyst", "writer")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LOCAL_MODEL_NAME = "smollm2-135m-instruct"  # the alias the embedded llama.cpp server answers to
 
@@ -142,9 +142,12 @@ class Settings(BaseSettings):
     local_llm_parallel: int = Field(4, ge=1, le=64)
     local_llm_threads: int = Field(2, ge=1, le=256)
 
+    _llms: dict[str, LLMSettings] = PrivateAttr(default_factory=dict)  # llm_for's, once per role
+
     # --- per-agent overrides of the LLM defaults: SUPERVISOR_LLM_MODEL, WRITER_LLM_BASE_URL, ... ---
     supervisor_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())
     researcher_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())
+    analyst_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())  # used on the capable profile only
     writer_llm: LLMOverrides = Field(default_factory=lambda: LLMOverrides())
 
     # --- the team ---
@@ -230,8 +233,19 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.local_llm_port}/v1"
 
     def llm_for(self, role: LLMRole) -> LLMSettings:
-        """The LLM an agent uses: its own overrides on top of the shared defaults."""
-        own = {"supervisor": self.supervisor_llm, "researcher": self.researcher_llm, "writer": self.writer_llm}[role]
+        """The LLM an agent uses: its own overrides on top of the shared defaults (worked out once: the
+        agents ask for it, and for their profile, on every request)."""
+        if role not in self._llms:
+            self._llms[role] = self._resolved_llm(role)
+        return self._llms[role]
+
+    def _resolved_llm(self, role: LLMRole) -> LLMSettings:
+        own = {
+            "supervisor": self.supervisor_llm,
+            "researcher": self.researcher_llm,
+            "analyst": self.analyst_llm,
+            "writer": self.writer_llm,
+        }[role]
         defaults = {
             "base_url": self.llm_base_url,
             "model": self.llm_model,
@@ -249,6 +263,11 @@ class Settings(BaseSettings):
         """The one place an agent's profile is decided (see LLMSettings.profile)."""
         return self.llm_for(role).profile
 
+    def calls_llm(self, role: LLMRole) -> bool:
+        """Whether the role calls its LLM at all: the analyst only on the capable profile (on the basic
+        one, rules read the request and the calculator computes)."""
+        return role != "analyst" or self.profile(role) == "capable"
+
     def llm_concurrency(self, role: LLMRole) -> int:
         """How many LLM calls an agent makes at once: the embedded model serves its slots at once."""
         if self.llm_max_concurrency is not None:
@@ -262,7 +281,7 @@ class Settings(BaseSettings):
     def runs_embedded_llm(self) -> bool:
         if self.embedded_llm is not Switch.auto:
             return self.embedded_llm is Switch.on
-        return any(self.uses_local_llm(role) for role in LLM_ROLES)
+        return any(self.uses_local_llm(role) and self.calls_llm(role) for role in LLM_ROLES)
 
     @property
     def runs_embedded_redis(self) -> bool:

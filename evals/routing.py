@@ -31,7 +31,7 @@ def score(rows: list[dict], plans: list[Plan | None]) -> tuple[int, list[str]]:
 async def llm_plans(rows: list[dict], settings: Settings) -> list[Plan | None]:
     async with make_http_client() as http:
         llm = make_chat_model(settings, "supervisor", http)
-        return [await plan_by_llm(row["request"], llm) for row in rows]
+        return [(await plan_by_llm(row["request"], llm))[0] for row in rows]
 
 
 def report(settings: Settings) -> None:

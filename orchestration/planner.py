@@ -29,6 +29,7 @@ class Plan(BaseModel):
     agents: list[AgentName] = Field(description="Workers to call before the writer, in order")
     reason: str = ""
     planner: Literal["rules", "llm"] = "rules"
+    fallback: str = ""  # why the model's plan was not used, when the rules planned in its place
 
     @property
     def team(self) -> list[AgentName]:
@@ -182,8 +183,8 @@ PLANNER_PROMPT = (
 )
 
 
-async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
-    """The LLM's plan, or None when it is invalid or useless (then the rules decide)."""
+async def plan_by_llm(request: str, llm: ChatOpenAI) -> tuple[Plan | None, str]:
+    """The LLM's plan; or None, and why, when it is invalid or the LLM failed (then the rules decide)."""
     bound = llm.bind(
         response_format={"type": "json_schema", "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}},
         max_tokens=120,
@@ -192,15 +193,18 @@ async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
     try:
         reply = await bound.ainvoke([SystemMessage(PLANNER_PROMPT), HumanMessage(request)])
         parsed = LLMPlan.model_validate(json.loads(str(reply.content)))
-    except (ValidationError, ValueError) as error:
-        log.info("LLM plan rejected (%s): using the rules", type(error).__name__)
-        return None
+    except ValidationError:
+        log.info("LLM plan rejected (not a plan): using the rules")
+        return None, "the model's plan did not match the plan's schema"
+    except ValueError:
+        log.info("LLM plan rejected (not JSON): using the rules")
+        return None, "the model's plan was not JSON"
     except Exception as error:  # the planner's LLM being down must not stop the request
         log.warning("LLM planner failed (%s): using the rules", error)
-        return None
+        return None, f"the model failed ({type(error).__name__})"
     agents = [a for a in WORKERS if a in parsed.agents]  # canonical order, no duplicates
     if len(agents) != len(set(parsed.agents)):
-        return None
+        return None, "the model's plan named an agent that is not a worker"
     kind: RequestKind = (
         "research_and_analysis"
         if len(agents) == 2
@@ -210,21 +214,10 @@ async def plan_by_llm(request: str, llm: ChatOpenAI) -> Plan | None:
         if agents == ["analyst"]
         else "writing"
     )
-    return Plan(kind=kind, agents=agents, reason=parsed.reason[:200], planner="llm")
+    return Plan(kind=kind, agents=agents, reason=parsed.reason[:200], planner="llm"), ""
 
 
 def llm_planning_enabled(settings: Settings) -> bool:
     if settings.planner == "auto":
         return settings.profile("supervisor") == "capable"  # a basic model cannot plan: rules do
     return settings.planner == "llm"
-
-
-async def plan_request(
-    request: str, settings: Settings, llm: ChatOpenAI | None, earlier: list[str] | None = None
-) -> Plan:
-    """earlier: the user's earlier turns, oldest first (a follow-up is planned like its original)."""
-    if llm is not None and llm_planning_enabled(settings):
-        plan = await plan_by_llm(request, llm)
-        if plan is not None:
-            return plan
-    return plan_by_rules(request, earlier)

@@ -154,6 +154,8 @@ class AgentRun(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     iteration: int = 1
     error: str | None = None
+    profile: str = ""  # the agent's capability profile: basic (rules decide) or capable (the model does)
+    understood_by: str = ""  # its understanding step: "rules", "model", or rules with why the model's was not used
 
 
 class Choice(BaseModel):
@@ -182,6 +184,7 @@ class TaskResult(BaseModel):
     finish_reason: Literal["stop", "length", "tool_calls"] = "stop"
     tool_calls: list[ToolCall] = Field(default_factory=list)
     choices: list[Choice] = Field(default_factory=list, description="Every choice, when n > 1 or logprobs")
+    profile: str = Field("", description="The agent's capability profile (an agent's own result)")
 
     def all_choices(self) -> list[Choice]:
         return self.choices or [

@@ -30,11 +30,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
 from agents.findings_answer import answer_from_findings
+from agents.understanding import planning
 from config import Settings
 from orchestration.circuit import Circuits
 from orchestration.merged import awaited_in_own_task, merged
 from orchestration.metrics import AGENT_CALLS, AGENT_LATENCY, AGENT_TOKENS, CIRCUIT_OPEN
-from orchestration.planner import Plan, plan_by_rules, plan_request
+from orchestration.planner import Plan, plan_by_rules
 from orchestration.protocol import (
     AGENT_NAMES,
     AgentCallError,
@@ -87,7 +88,7 @@ class Team:
     def __init__(self, settings: Settings, client: TaskClient, planner_llm: ChatOpenAI | None):
         self.settings = settings
         self.client = client
-        self.planner_llm = planner_llm
+        self.planning = planning(settings, planner_llm)
         self.circuits = Circuits(
             AGENT_NAMES, settings.circuit_breaker_failures, settings.circuit_breaker_cooldown_seconds
         )
@@ -134,15 +135,15 @@ class Team:
         earlier = [m.content for m in task.messages if m.role == "user"]
         try:
             async with asyncio.timeout(max(task.seconds_left() * WORKER_SHARE, 0.001)):
-                plan = await plan_request(task.instruction, self.settings, self.planner_llm, earlier)
+                plan = await self.planning.plan(task.instruction, earlier)
         except TimeoutError:  # an LLM planner too slow for the deadline: the rules decide
-            plan = plan_by_rules(task.instruction, earlier)
+            plan = plan_by_rules(task.instruction, earlier).model_copy(update={"fallback": "the model was too slow"})
         step = Step(
             agent="supervisor",
             name="plan",
             duration_ms=_ms(t0),
             agents=list(plan.team),
-            detail=f"{plan.planner}: {plan.kind} -> {', '.join(plan.team)}",
+            detail=f"{_how(plan)}: {plan.kind} -> {', '.join(plan.team)}",
         )
         emit(TaskEvent(type=EventType.step_finished, data=step))
         return _then(
@@ -150,7 +151,7 @@ class Team:
                 "plan": plan,
                 "pending": list(plan.agents),
                 "steps": [step],
-                "llm_ms": step.duration_ms if plan.planner == "llm" else 0.0,
+                "llm_ms": step.duration_ms if self.planning.model else 0.0,
             }
         )
 
@@ -251,6 +252,7 @@ class Team:
             llm_ms=result.llm_ms if result else 0.0,
             iteration=state["iteration"] + 1,
             error=None if result else problem,
+            profile=result.profile if result else "",
         )
         trace = [*state["trace"], run]
         output = result.output if result else "".join(parts)
@@ -260,7 +262,7 @@ class Team:
             status="completed" if all(r.status == "ok" for r in _last_runs(trace).values()) else "degraded",
             output=output,
             data={
-                "plan": state["plan"].model_dump(),
+                "plan": state["plan"].model_dump() | {"planned_by": _how(state["plan"])},
                 "computations": [c for f in findings for c in f.data.get("computations", [])],
                 "refusals": [r for f in findings for r in f.data.get("refusals", [])],
                 "grounding": (result.data.get("grounding") if result else None)
@@ -336,6 +338,8 @@ class Team:
                 usage=result.usage,
                 llm_ms=result.llm_ms,
                 iteration=iteration,
+                profile=result.profile,
+                understood_by=str(result.data.get("understood_by", "")),
             ),
             step,
         )
@@ -409,6 +413,11 @@ def _then(update: dict) -> Command:
 
 def _ordered(findings: dict[str, Finding]) -> list[Finding]:
     return [findings[name] for name in FINDINGS_ORDER if name in findings]
+
+
+def _how(plan: Plan) -> str:
+    """Who planned: "llm", "rules", or "rules (fell back: why the model's plan was not used)"."""
+    return f"{plan.planner} (fell back: {plan.fallback})" if plan.fallback else plan.planner
 
 
 def _last_runs(trace: list[AgentRun]) -> dict[str, AgentRun]:

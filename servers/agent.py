@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,7 +14,6 @@ from agents.researcher import Researcher
 from agents.web_search import WebSearch
 from agents.writer import Writer
 from config import Settings
-from config.settings import LLMRole
 from orchestration.protocol import AgentName, TaskEvent, TaskRequest
 from servers.base import add_task_route, check_http, create_server, internal_door
 
@@ -25,9 +24,8 @@ def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
     kind = AGENTS[name]
     llm = None
     if kind.uses_llm(settings):
-        role = cast(LLMRole, name)  # an agent that uses an LLM has LLM settings of its own
         llm = LLMClients(
-            role, make_chat_model(settings, role, app.state.http), ProseStream(settings, role, app.state.session)
+            name, make_chat_model(settings, name, app.state.http), ProseStream(settings, name, app.state.session)
         )
     if name == "researcher":
         return Researcher(settings, llm, WebSearch(settings, app.state.http))
@@ -37,7 +35,7 @@ def build_agent(name: AgentName, settings: Settings, app: FastAPI) -> Agent:
 def create_app(name: AgentName, settings: Settings) -> FastAPI:
     checks: dict[str, Callable[[FastAPI], Awaitable[None]]] = {}
     if AGENTS[name].uses_llm(settings):
-        llm = settings.llm_for(cast(LLMRole, name))
+        llm = settings.llm_for(name)
 
         async def llm_answers(app: FastAPI) -> None:
             await check_http(
@@ -60,8 +58,8 @@ def create_app(name: AgentName, settings: Settings) -> FastAPI:
     def llm_queue(app: FastAPI) -> dict[str, Any]:
         agent = app.state.agent
         if not agent.uses_llm(settings):
-            return {"profile": "no LLM"}
-        return {"llm_queue": agent.gate.report(), "profile": settings.profile(cast(LLMRole, name))}
+            return {"profile": settings.profile(name), "llm": "none: the rules and the calculator"}
+        return {"llm_queue": agent.gate.report(), "profile": settings.profile(name)}
 
     app = create_server(
         name, settings, checks, on_start=start, on_stop=stop, doors=internal_door(settings, name), report_more=llm_queue

@@ -327,6 +327,8 @@ def metadata_block(result: TaskResult, conversation_id: str, seconds: float) -> 
         block["failed_agents"] = ",".join(failed)
     if isinstance(result.data.get("grounding"), str):
         block["grounding"] = result.data["grounding"]
+    if isinstance(plan := result.data.get("plan"), dict) and plan.get("planned_by"):
+        block["planned_by"] = plan["planned_by"]  # "llm", "rules", or rules with why the model's plan was not used
     return block
 
 

@@ -130,4 +130,5 @@ def test_ready_says_which_profile_each_agent_runs(stack):
         name: httpx.get(stack.url(name) + "/ready").json() for name in ("supervisor", "researcher", "analyst", "writer")
     }
     assert [ready[name]["profile"] for name in ("supervisor", "researcher", "writer")] == ["basic"] * 3
-    assert ready["supervisor"]["planner"] == "rules" and ready["analyst"]["profile"] == "no LLM"
+    assert ready["supervisor"]["planner"] == "rules" and ready["analyst"]["profile"] == "basic"
+    assert ready["analyst"]["llm"].startswith("none")

@@ -4,8 +4,9 @@ import pytest
 from fastapi import FastAPI
 from langchain_openai import ChatOpenAI
 
+from agents.understanding import ModelPlanning, RulesPlanning, planning
 from config.settings import Settings
-from orchestration.planner import plan_by_rules, plan_request
+from orchestration.planner import plan_by_rules
 from tests.helpers import ROOT, ServerThread
 
 
@@ -66,16 +67,19 @@ def fake_llm_app(reply: str) -> FastAPI:
 async def test_invalid_llm_plan_falls_back_to_rules(reply):
     with ServerThread(fake_llm_app(reply)) as fake:
         llm = ChatOpenAI(base_url=fake.url + "/v1", api_key="k", model="m", max_retries=0)
-        plan = await plan_request("compute the growth from 10 to 20", Settings(_env_file=None, planner="llm"), llm)
+        step = planning(Settings(_env_file=None, planner="llm"), llm)
+        plan = await step.plan("compute the growth from 10 to 20", [])
+    assert isinstance(step, ModelPlanning)
     assert plan.planner == "rules" and plan.agents == ["analyst"]
+    assert plan.fallback.startswith("the model's plan")  # the trace says why the rules planned
 
 
 async def test_valid_llm_plan_is_used():
     reply = '{"agents": ["researcher"], "reason": "needs facts"}'
     with ServerThread(fake_llm_app(reply)) as fake:
         llm = ChatOpenAI(base_url=fake.url + "/v1", api_key="k", model="m", max_retries=0)
-        plan = await plan_request("hello", Settings(_env_file=None, planner="llm"), llm)
-    assert plan.planner == "llm" and plan.agents == ["researcher"]
+        plan = await planning(Settings(_env_file=None, planner="llm"), llm).plan("hello", [])
+    assert plan.planner == "llm" and plan.agents == ["researcher"] and not plan.fallback
 
 
 def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
@@ -83,6 +87,7 @@ def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
 
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     assert not llm_planning_enabled(Settings(_env_file=None, planner="auto"))
+    assert isinstance(planning(Settings(_env_file=None, planner="auto"), None), RulesPlanning)
     assert llm_planning_enabled(
         Settings(_env_file=None, planner="auto", supervisor_llm={"base_url": "http://big-model:9000/v1"})
     )

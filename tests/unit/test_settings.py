@@ -129,3 +129,16 @@ def test_sentinels_are_host_port_pairs_and_replace_the_embedded_redis():
     for wrong in ("sentinel", "host:0", "host:port"):
         with pytest.raises(ValidationError, match="is not host:port"):
             Settings(_env_file=None, redis_sentinels=wrong)
+
+
+def test_the_analyst_calls_its_model_only_on_the_capable_profile(monkeypatch):
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    embedded = Settings(_env_file=None)
+    assert embedded.profile("analyst") == "basic" and not embedded.calls_llm("analyst")
+    remote = Settings(_env_file=None, llm_base_url="http://big-model:9000/v1")
+    assert remote.profile("analyst") == "capable" and remote.calls_llm("analyst")
+    # every other agent on a remote model, the analyst on rules: nothing needs the embedded model
+    rules = Settings(_env_file=None, llm_base_url="http://big-model:9000/v1", analyst_llm={"capability": "basic"})
+    assert not rules.calls_llm("analyst") and not rules.runs_embedded_llm
+    monkeypatch.setenv("ANALYST_LLM_BASE_URL", "http://127.0.0.1:8080/v1")  # the embedded model, on rules
+    assert not Settings(_env_file=None, llm_base_url="http://big-model:9000/v1").runs_embedded_llm
