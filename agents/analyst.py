@@ -50,24 +50,15 @@ class Analyst(Agent):
             "understood_by": how,
         }
         if analysis.unread:
-            said = f"The figures could not be read: {analysis.unread}."
-            return Gathered(
-                facts=said, data=data, complete=True, detail=f"0 computations: not read; {how}", preamble=said
-            )
-        if not lines:
-            return Gathered(
-                facts="No figures to compute were found.",
-                data=data,
-                complete=True,
-                detail=f"0 computations; {how}",
-                preamble="No figures to compute were found.",
-            )
+            said, detail = f"The figures could not be read: {analysis.unread}.", "0 computations: not read"
+        elif not lines:
+            said, detail = "No figures to compute were found.", "0 computations"
+        else:
+            said = "\n".join(f"- {line}" for line in lines)
+            detail = f"{len(analysis.computations)} computed, {len(analysis.refusals)} refused"
+        facts = "\n".join(lines) if lines else said
         return Gathered(
-            facts="\n".join(lines),
-            data=data,
-            complete=True,
-            detail=f"{len(analysis.computations)} computed, {len(analysis.refusals)} refused; {how}",
-            preamble="\n".join(f"- {line}" for line in lines),
+            facts=facts, data=data, complete=True, detail=f"{detail}; {how}", preamble=said, llm_seconds=decided.waited
         )
 
 

@@ -67,6 +67,7 @@ class Gathered:
     preamble: str = ""  # exact text the answer starts with (e.g. computed figures)
     footer: str = ""  # exact text the answer ends with (e.g. the sources)
     complete: bool = False  # the tools said it all: no LLM call (nothing found, or figures only)
+    llm_seconds: float = 0.0  # spent waiting on the model while gathering (an understanding step)
 
 
 class OutputCheck(Protocol):
@@ -204,7 +205,8 @@ class Agent(ABC):
                 sources=gathered.sources,
                 usage=usage,
                 duration_ms=_ms(started),
-                llm_ms=round(max(r.clock.waited for r in replies) * 1000, 1),  # the choices run side by side
+                # the choices run side by side; an understanding step's model call came before them
+                llm_ms=round((max(r.clock.waited for r in replies) + gathered.llm_seconds) * 1000, 1),
                 steps=steps,
                 finish_reason=first.finish_reason,
                 tool_calls=first.tool_calls,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from agents.base import Agent, Gathered, LLMClients
 from agents.knowledge import KnowledgeBase, Passage
@@ -61,6 +62,12 @@ class Researcher(Agent):
                 passages += await self.web.search(query)
             except Exception as error:  # the web is optional: say so, keep the local findings
                 log.warning("web search failed: %s", error)
+        gathered = self._gathered(query, passages, {"queries": queries, "understood_by": how})
+        gathered.detail += f"; queries by {how}"
+        gathered.llm_seconds = decided.waited
+        return gathered
+
+    def _gathered(self, query: str, passages: list[Passage], data: dict[str, Any]) -> Gathered:
         sources = [
             Source(
                 ref=n,
@@ -74,9 +81,9 @@ class Researcher(Agent):
         if not passages:  # nothing relevant: say so at once, with no LLM call and no source
             return Gathered(
                 facts="",
-                detail=f"0 relevant passages; queries by {how}",
+                detail="0 relevant passages",
                 complete=True,
-                data={"empty": True, "queries": queries, "understood_by": how},
+                data={"empty": True, **data},
                 preamble=NOTHING_RELEVANT,
             )
         footer = "\n\nSources: " + "; ".join(f"[{s.ref}] {s.location}" for s in sources)
@@ -84,18 +91,14 @@ class Researcher(Agent):
             return Gathered(
                 facts="",
                 sources=sources,
-                data={"queries": queries, "understood_by": how},
-                detail=f"{len(passages)} passages, quoted; queries by {how}",
+                data=data,
+                detail=f"{len(passages)} passages, quoted",
                 preamble=quoted(query, sources) or _numbered(passages),
                 footer=footer,
                 complete=True,
             )
         return Gathered(
-            facts=_numbered(passages),
-            sources=sources,
-            data={"queries": queries, "understood_by": how},
-            detail=f"{len(passages)} passages; queries by {how}",
-            footer=footer,
+            facts=_numbered(passages), sources=sources, data=data, detail=f"{len(passages)} passages", footer=footer
         )
 
 

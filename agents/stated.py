@@ -44,7 +44,10 @@ STATED_SCHEMA: dict[str, Any] = {
                         "maxItems": 12,
                         "items": {
                             "type": "object",
-                            "properties": {"value": {"type": "number"}, "origin": {"enum": list(ORIGINS)}},
+                            "properties": {
+                                "value": {"type": "number"},
+                                "origin": {"type": "string", "enum": list(ORIGINS)},
+                            },
                             "required": ["value", "origin"],
                             "additionalProperties": False,
                         },

@@ -253,6 +253,19 @@ async def constrained_json(
     raise StructuredOutputError(problem)
 
 
+PORTABLE_LEAVES_OUT = {"maxLength", "minLength", "maxItems", "minItems", "pattern", "format", "maximum", "minimum"}
+
+
+def portable(schema: Any) -> Any:
+    """The schema as a capable endpoint's strict structured output takes it: hosted APIs refuse length and
+    range keywords in strict mode, so they are left out here and checked on the reply instead."""
+    if isinstance(schema, list):
+        return [portable(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {key: portable(value) for key, value in schema.items() if key not in PORTABLE_LEAVES_OUT}
+
+
 def _bounded(schema: Any) -> Any:
     """The schema for decoding: strings without a maxLength get one, so a small model that loops
     inside a string is made to close it. Anything valid under it is valid under the client's."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -25,7 +26,7 @@ from langchain_openai import ChatOpenAI
 
 from agents.calculation_process import CalculationProcess
 from agents.stated import STATED_PROMPT, STATED_SCHEMA, evaluate_stated
-from agents.structured import StructuredOutputError, choose_function, constrained_json, json_schema_format
+from agents.structured import StructuredOutputError, choose_function, constrained_json, json_schema_format, portable
 from agents.word_problems import Analysis
 from config import Settings
 from orchestration.planner import CLAUSE, RESEARCH, Plan, llm_planning_enabled, plan_by_llm, plan_by_rules
@@ -64,6 +65,7 @@ class Decided(Generic[T]):
 
     value: T
     how: str
+    waited: float = 0.0  # seconds spent waiting on the model
 
 
 def fell_back(error: Exception) -> str:
@@ -142,21 +144,24 @@ class ModelComputing:
             prompt += "\n\nEarlier turns:\n" + "\n".join(f"- {h}" for h in inputs.history)
         if inputs.passages:
             prompt += "\n\nFindings:\n" + "\n\n".join(inputs.passages)
+        started = time.perf_counter()
         try:
             reply = await constrained_json(
                 self.llm,
                 task,
                 [SystemMessage(STATED_PROMPT), HumanMessage(prompt)],
-                json_schema_format("computations", STATED_SCHEMA),
+                json_schema_format("computations", portable(STATED_SCHEMA)),
                 STATED_SCHEMA,
                 STATED_TOKENS,
             )
         except Exception as error:  # the model's failure must not stop the request: the rules read it
             log.info("the model's computations were not used (%s): the rules read the request", error)
-            return Decided((await RulesComputing().analyse(task, inputs, calculations)).value, fell_back(error))
+            rules = await RulesComputing().analyse(task, inputs, calculations)
+            return Decided(rules.value, fell_back(error), time.perf_counter() - started)
+        waited = time.perf_counter() - started
         stated = json.loads(reply)["computations"]
         analysis = await calculations.run(evaluate_stated, stated, inputs.request, inputs.history, inputs.passages)
-        return Decided(analysis, "model")
+        return Decided(analysis, "model", waited)
 
 
 def computing(settings: Settings, llm: ChatOpenAI | None) -> Computing:
@@ -185,12 +190,13 @@ class ModelSearching:
         self.llm = llm
 
     async def queries(self, task: TaskRequest) -> Decided[list[str]]:
+        started = time.perf_counter()
         try:
             reply = await constrained_json(
                 self.llm,
                 task,
                 [SystemMessage(QUERIES_PROMPT), HumanMessage(task.instruction)],
-                json_schema_format("queries", QUERIES_SCHEMA),
+                json_schema_format("queries", portable(QUERIES_SCHEMA)),
                 QUERIES_SCHEMA,
                 QUERY_TOKENS,
             )
@@ -199,8 +205,10 @@ class ModelSearching:
                 raise ValueError("no query")
         except Exception as error:  # the rules search for the request instead
             log.info("the model's queries were not used (%s)", error)
-            return Decided((await RulesSearching().queries(task)).value, fell_back(error))
-        return Decided(queries[:MAX_QUERIES], "model")
+            return Decided(
+                (await RulesSearching().queries(task)).value, fell_back(error), time.perf_counter() - started
+            )
+        return Decided(queries[:MAX_QUERIES], "model", time.perf_counter() - started)
 
 
 def research_query(request: str) -> str:

@@ -17,7 +17,14 @@ from agents.calculation_process import CalculationProcess
 from agents.findings_answer import body, footer, lead
 from agents.grounding import GroundingCheck, grounds_for
 from agents.stated import STATED_SCHEMA, evaluate_stated
-from agents.structured import StructuredReply, call_function, functions, invalid_call, structured_content
+from agents.structured import (
+    StructuredReply,
+    call_function,
+    functions,
+    invalid_call,
+    portable,
+    structured_content,
+)
 from agents.understanding import writing
 from config import Settings
 from orchestration.protocol import Message, TaskRequest, ToolCall
@@ -38,7 +45,7 @@ CALCULATE = {  # the capable writer's own tool: a figure it derives is computed,
             "per-person amount, a difference, a percentage) instead of working it out yourself, and state "
             "where each input comes from. Figures you state without it are removed from your answer."
         ),
-        "parameters": STATED_SCHEMA["properties"]["computations"]["items"],
+        "parameters": portable(STATED_SCHEMA["properties"]["computations"]["items"]),
     },
 }
 

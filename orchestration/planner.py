@@ -15,6 +15,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError
 
+from agents.structured import portable
 from config import Settings
 from orchestration.protocol import AgentName
 
@@ -162,14 +163,14 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
 
 # --- LLM --------------------------------------------------------------------------------------
 class LLMPlan(BaseModel):
-    agents: list[AgentName]
+    agents: list[AgentName] = Field(max_length=len(WORKERS))
     reason: str = ""
 
 
 PLAN_SCHEMA = {
     "type": "object",
     "properties": {
-        "agents": {"type": "array", "items": {"enum": list(WORKERS)}, "maxItems": 2},
+        "agents": {"type": "array", "items": {"type": "string", "enum": list(WORKERS)}, "maxItems": 2},
         "reason": {"type": "string", "maxLength": 200},
     },
     "required": ["agents", "reason"],
@@ -186,7 +187,10 @@ PLANNER_PROMPT = (
 async def plan_by_llm(request: str, llm: ChatOpenAI) -> tuple[Plan | None, str]:
     """The LLM's plan; or None, and why, when it is invalid or the LLM failed (then the rules decide)."""
     bound = llm.bind(
-        response_format={"type": "json_schema", "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}},
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "plan", "schema": portable(PLAN_SCHEMA), "strict": True},
+        },
         max_tokens=120,
         temperature=0,
     )

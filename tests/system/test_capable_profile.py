@@ -101,10 +101,11 @@ def test_the_models_computations_are_evaluated_by_the_calculator(system):
     if system.capable:
         assert "$96" in content  # the share, computed by the calculator, leads the answer
         assert analyst["profile"] == "capable" and analyst["understood_by"] == "model"
+        assert analyst["llm_ms"] > 0  # the time it waited on the model is counted as the model's
         assert [c["expression"] for c in body["computations"]] == ["240 * (1 + 20/100)", "288 / 3"]
         assert "computations" in [r["format"] for r in asked(system, tag)]
     else:  # the rules misread "before a 20% tip" as a figure before a change: they say so, and give none
-        assert analyst["profile"] == "basic" and analyst["understood_by"] == "rules"
+        assert analyst["profile"] == "basic" and analyst["understood_by"] == "rules" and analyst["llm_ms"] == 0
         assert "computations" not in [r["format"] for r in asked(system, tag)]
         assert "no figure rather than a guess" in content and "$96" not in content
 
