@@ -91,18 +91,21 @@ class RulesPlanning:
 class ModelPlanning:
     model = True
 
-    def __init__(self, llm: ChatOpenAI):
+    def __init__(self, llm: ChatOpenAI, bounded: bool = False):
         self.llm = llm
+        self.bounded = bounded  # PLANNER=llm on a basic model: the grammar's bounds keep it from looping
 
     async def plan(self, request: str, earlier: list[str]) -> Plan:
-        plan, problem = await plan_by_llm(request, self.llm)
+        plan, problem = await plan_by_llm(request, self.llm, self.bounded)
         if plan is not None:
             return plan
         return plan_by_rules(request, earlier).model_copy(update={"fallback": problem})
 
 
 def planning(settings: Settings, llm: ChatOpenAI | None) -> Planning:
-    return ModelPlanning(llm) if llm is not None and llm_planning_enabled(settings) else RulesPlanning()
+    if llm is None or not llm_planning_enabled(settings):
+        return RulesPlanning()
+    return ModelPlanning(llm, bounded=settings.profile("supervisor") == "basic")
 
 
 # --- computations (the analyst) -------------------------------------------------------------------

@@ -184,12 +184,18 @@ PLANNER_PROMPT = (
 )
 
 
-async def plan_by_llm(request: str, llm: ChatOpenAI) -> tuple[Plan | None, str]:
-    """The LLM's plan; or None, and why, when it is invalid or the LLM failed (then the rules decide)."""
+async def plan_by_llm(request: str, llm: ChatOpenAI, bounded: bool = True) -> tuple[Plan | None, str]:
+    """The LLM's plan; or None, and why, when it is invalid or the LLM failed (then the rules decide).
+    bounded: the schema keeps its length bounds, which llama.cpp's grammar needs to stop a small model
+    looping inside the reason; a capable endpoint's strict mode refuses them (see `portable`)."""
     bound = llm.bind(
         response_format={
             "type": "json_schema",
-            "json_schema": {"name": "plan", "schema": portable(PLAN_SCHEMA), "strict": True},
+            "json_schema": {
+                "name": "plan",
+                "schema": PLAN_SCHEMA if bounded else portable(PLAN_SCHEMA),
+                "strict": True,
+            },
         },
         max_tokens=120,
         temperature=0,

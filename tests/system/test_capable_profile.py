@@ -155,7 +155,8 @@ def test_a_figure_the_model_derives_through_the_calculate_tool_is_kept(system):
         assert "450" in content  # the rules' analyst computed it
 
 
-def test_tool_choice_auto_reaches_the_model_unforced(system):
+@pytest.mark.parametrize("streamed", [False, True])
+def test_tool_choice_auto_reaches_the_model_unforced(system, streamed):
     text, tag = tagged("Is it going to rain in Paris tomorrow?")
     weather = function("get_weather", "The weather forecast for a city.", city="string")
     system.llm.script(
@@ -163,7 +164,13 @@ def test_tool_choice_auto_reaches_the_model_unforced(system):
         plan={"agents": [], "reason": "the client's tool"},
         calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}],
     )
-    _, body = answer(system, text, tools=[weather], tool_choice="auto")
+    if streamed:  # the openai SDK puts the streamed call together, as a client would
+        with client(system).chat.completions.stream(
+            model="chorus", messages=[{"role": "user", "content": text}], tools=[weather], tool_choice="auto"
+        ) as stream:
+            body = stream.get_final_completion().model_dump()
+    else:
+        _, body = answer(system, text, tools=[weather], tool_choice="auto")
     [call] = body["choices"][0]["message"]["tool_calls"]
     assert call["function"]["name"] == "get_weather" and body["choices"][0]["finish_reason"] == "tool_calls"
     writer = [r for r in asked(system, tag) if r["tools"] or r["format"] == "arguments"]

@@ -69,7 +69,7 @@ async def test_invalid_llm_plan_falls_back_to_rules(reply):
         llm = ChatOpenAI(base_url=fake.url + "/v1", api_key="k", model="m", max_retries=0)
         step = planning(Settings(_env_file=None, planner="llm"), llm)
         plan = await step.plan("compute the growth from 10 to 20", [])
-    assert isinstance(step, ModelPlanning)
+    assert isinstance(step, ModelPlanning) and step.bounded  # a basic model planning: the grammar's bounds kept
     assert plan.planner == "rules" and plan.agents == ["analyst"]
     assert plan.fallback.startswith("the model's plan")  # the trace says why the rules planned
 
@@ -88,6 +88,9 @@ def test_auto_planner_does_not_ask_the_embedded_model(monkeypatch):
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     assert not llm_planning_enabled(Settings(_env_file=None, planner="auto"))
     assert isinstance(planning(Settings(_env_file=None, planner="auto"), None), RulesPlanning)
+    capable = Settings(_env_file=None, planner="auto", supervisor_llm={"base_url": "http://big-model:9000/v1"})
+    step = planning(capable, ChatOpenAI(base_url="http://big-model:9000/v1", api_key="k", model="m"))
+    assert isinstance(step, ModelPlanning) and not step.bounded  # strict mode: the portable schema
     assert llm_planning_enabled(
         Settings(_env_file=None, planner="auto", supervisor_llm={"base_url": "http://big-model:9000/v1"})
     )
