@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: up down status logs test test-fast check test-cluster eval bench install
+.PHONY: up down status logs test test-fast check test-cluster eval bench install index
 
 # uv installs exactly what uv.lock pins; it lives in its own small venv so nothing global changes.
 $(UV):
@@ -44,8 +44,14 @@ $(HAPROXY):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy
 
+# Retrieval is judged on a collection nobody here wrote: Python's documentation, as Debian installs it.
+PYTHON_DOCS := /usr/share/doc/python3.11/html/index.html
+$(PYTHON_DOCS):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3.11-doc
+
 # The whole suite, after the checks: spread over the cores (pytest-xdist), the 15 slowest shown.
-test: install $(CHROMIUM) $(HAPROXY) check
+test: install $(CHROMIUM) $(HAPROXY) $(PYTHON_DOCS) check
 	$(PY) -m runtime prepare
 	$(PY) -X faulthandler -m pytest  # a crash prints every thread's stack, even at exit
 
@@ -66,7 +72,10 @@ test-cluster: install $(HAPROXY)
 	$(PY) -m runtime prepare
 	$(PY) -X faulthandler -m pytest -n 0 tests/cluster
 
-eval: install
+index: install
+	@$(PY) -m runtime index
+
+eval: install $(PYTHON_DOCS)
 	@$(PY) -m runtime prepare
 	@$(PY) -m evals
 

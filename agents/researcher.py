@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from agents.base import Agent, Gathered, LLMClients
-from agents.knowledge import KnowledgeBase, Passage
+from agents.knowledge import KnowledgeBase, Passage, knowledge_store
 from agents.quoting import quoted
 from agents.understanding import searching
 from agents.web_search import WebSearch
@@ -44,8 +44,8 @@ class Researcher(Agent):
 
     async def start(self) -> None:
         folder = self.settings.resolve(self.settings.knowledge_dir)
-        self.knowledge = await asyncio.to_thread(KnowledgeBase.from_folder, folder)
-        log.info("indexed %d chunks from %s", len(self.knowledge.chunks), folder)
+        self.knowledge, report = await asyncio.to_thread(KnowledgeBase.load, folder, knowledge_store(self.settings))
+        log.info("knowledge base %s: %s", folder, report)
 
     async def gather(self, task: TaskRequest) -> Gathered:
         async with self.llm_slot(task, self.searching.model):

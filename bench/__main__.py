@@ -4,7 +4,7 @@ Starts its own systems on free ports: the fake LLM, a whole Chorus system on it,
 LiteLLM's proxy on the same fake upstream, and last a Chorus system on the embedded model. Prints
 one table and writes it, with the machine and the command, to bench/RESULTS.md.
 
-    python -m bench                 # all eight figures
+    python -m bench                 # all nine figures
     python -m bench --only 1,2      # some of them (no RESULTS.md)
 """
 
@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import load
+from bench import knowledge, load
 from bench.systems import BENCH_KEY, FakeLLM, chorus_on_fake_llm, chorus_system, free_ports, litellm_proxy, rss_kib
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -38,7 +38,9 @@ STREAMS, STREAM_TOKENS, STREAM_DELAY = 1000, 20, 0.05
 RELAY_TOKENS, RELAY_DELAY, RELAY_ROUNDS = 50, 0.01, 30
 MEMORY_REQUESTS, WARM_UP = 20000, 2000
 PROCESSES = ["gateway", "supervisor", "researcher", "analyst", "writer"]
-ALL_FIGURES = range(1, 9)
+ALL_FIGURES = range(1, 10)
+KNOWLEDGE_DOCUMENTS = 10_000
+KNOWLEDGE_RESTART_GOAL_SECONDS = 10.0
 
 
 @dataclass
@@ -273,12 +275,28 @@ class Bench:
             if self.wants(4):
                 llm.restart(tokens=STREAM_TOKENS, delay=STREAM_DELAY)
                 await self.concurrency(system)
+        if self.wants(9):
+            self.knowledge()
         if self.wants(7, 8):
             with chorus_system({"API_KEYS": BENCH_KEY}) as system:
                 if self.wants(7):
                     await self.embedded(system)
                 if self.wants(8):
                     await self.voice(system)
+
+    def knowledge(self) -> None:
+        """The researcher's index over 10,000 generated documents: built, then reloaded unchanged."""
+        found = knowledge.measure(KNOWLEDGE_DOCUMENTS)
+        built, restart = found["build"], found["restart"]
+        self.add(
+            f"9. Knowledge base: {found['documents']:,} documents ({found['megabytes']:.0f} MB, "
+            f"{built['chunks']:,} passages): build / restart with nothing changed / memory / query p50, p99",
+            f"build {built['seconds']:.1f} s; restart {restart['seconds']:.2f} s ({restart['read']} files read); "
+            f"RSS {restart['peak_rss_mb']:.0f} MB; query {restart['p50_ms']:.1f} ms / {restart['p99_ms']:.1f} ms",
+            "-",
+            f"restart <= {KNOWLEDGE_RESTART_GOAL_SECONDS:g} s",
+            restart["seconds"] <= KNOWLEDGE_RESTART_GOAL_SECONDS and not restart["rebuilt"],
+        )
 
     def table(self) -> str:
         header = ["figure", "Chorus", "LiteLLM proxy", "goal", "verdict"]

@@ -1,4 +1,5 @@
-"""`python -m evals`: routing, tool choice, then grounding end to end, on a system of its own (free ports)."""
+"""`python -m evals`: routing, tool choice, then grounding end to end, on a system of its own (free ports);
+then retrieval on an outside collection, on a second system whose knowledge base is that collection."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from bench.systems import Stack, free_ports
 from config import Settings
-from evals import everyday, grounding, routing, tool_choice
+from evals import everyday, grounding, outside_docs, routing, tool_choice
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -34,7 +35,10 @@ def main() -> int:
         print()
         met = everyday.report(stack.base_url)  # first: it hardly uses the model, so a busy model cannot skew it
         print()
-        return 0 if grounding.report(stack.base_url) and met else 1
+        grounded = grounding.report(stack.base_url)
+        print()
+        retrieved = outside_docs.report()
+        return 0 if grounded and met and retrieved else 1
     finally:
         stack.run("down", check=False)
 

@@ -299,12 +299,27 @@ def status(settings: Settings) -> int:
     return 0 if all_healthy else 1
 
 
+def index(settings: Settings) -> int:
+    """`make index`: the researcher's index brought up to date with KNOWLEDGE_DIR (the files that changed
+    are read again), as the researcher does at start-up."""
+    from agents.knowledge import KnowledgeBase, knowledge_store
+
+    folder = settings.resolve(settings.knowledge_dir)
+    _, report = KnowledgeBase.load(folder, knowledge_store(settings))
+    print(f"{folder}: {report}")
+    for skipped in report.skipped:
+        print(f"  could not read {skipped}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runtime", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "prepare"])
+    parser.add_argument("command", choices=["up", "down", "status", "prepare", "index"])
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "prepare":
         prepare(settings)
         return 0
+    if args.command == "index":
+        return index(settings)
     return {"up": up, "down": down, "status": status}[args.command](settings)
