@@ -96,6 +96,7 @@ WRITING = re.compile(
 )
 
 
+HOW_TO = re.compile(r"^\s*how (do|does|can|should|would) (i|we|you|one)\b", re.IGNORECASE)
 FOLLOW_UP = re.compile(  # "and to 200?", "what about 5 years?", "and per week?": the earlier request, changed
     r"^\s*(and|what about|how about|and what about|same for|what if|and if|now|ok(ay)?|make (it|that)|"
     r"change (it|that) to|try|say|instead|use|with)\b.{0,60}\d|^\s*(to|from|over)\s+\d"
@@ -144,7 +145,7 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
     if RECALL.search(text) and not wants_analysis:
         return Plan(kind="small_talk", agents=[], reason="about the conversation itself: fast path")
     wants_research = asks_for_facts(text) or (bool(QUESTION.search(text)) and not wants_analysis)
-    writing = WRITING.search(text)
+    writing = None if HOW_TO.match(text) else WRITING.search(text)  # "how do I write tests?" asks for facts
     if writing and not wants_analysis and (not wants_research or writing.start() < 16):
         # "Rewrite this ..." / "Write a haiku about ..." go straight to the writer.
         return Plan(kind="writing", agents=[], reason="plain writing: fast path")

@@ -17,6 +17,8 @@ from tests.helpers import ROOT, ServerThread
         ("Rewrite this more formally: we gotta go", []),
         ("What is the growth rate from 100 to 130?", ["analyst"]),
         ("How do I configure the writer's model?", ["researcher"]),
+        ("How do I write unit tests?", ["researcher"]),  # a how-to question, not a request to write
+        ("Write a haiku about unit tests.", []),
         ("research what the docs say about Redis and compute 15% of 80", ["researcher", "analyst"]),
     ],
 )
