@@ -43,7 +43,7 @@ from orchestration.protocol import (
 )
 from orchestration.tokens import count_message_tokens, count_tokens, counting
 
-TOOL_ROUNDS = 4  # model calls in one reply: the last must answer (a model that keeps calling stops there)
+TOOL_ROUNDS = 4  # model calls in one reply; the last is told to answer in words (tool_choice "none")
 
 
 @dataclass
@@ -262,9 +262,11 @@ class Agent(ABC):
         """The LLM's text as it streams, through the output check; when the model calls a tool, the
         agent answers it (tools_called) and the model goes on, for up to TOOL_ROUNDS rounds."""
         index = reply.index
-        for _ in range(TOOL_ROUNDS):
+        for round_ in range(TOOL_ROUNDS):
             calls = CallPieces()
             kwargs = self.llm_kwargs(task)
+            if round_ == TOOL_ROUNDS - 1 and "tools" in kwargs:
+                kwargs["tool_choice"] = "none"  # the last round answers in words, whatever it was told before
             async for delta in self.llm.prose.stream(reply.messages, reply.clock, task.stream, **kwargs):
                 text, logprobs = delta.text, delta.logprobs
                 if delta.usage:

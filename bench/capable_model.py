@@ -14,7 +14,8 @@ asked (`GET /fake/requests`). A request no script matches gets the fake's own re
 - "queries": the researcher's search queries (a list);
 - "summary": the researcher's prose over its passages;
 - "calls": tool calls the writer makes, [{"name", "arguments"}], each sent when its tool is offered
-  and before any tool result has come back;
+  (and tool_choice is not "none") and before any tool result has come back, or every time with
+  "keep_calling": true (a model that never stops calling);
 - "prose": the writer's text, once its calls (if any) have been answered.
 """
 
@@ -60,9 +61,9 @@ class Scripts:
         if system.startswith("You are a researcher"):
             return {"content": script["summary"]} if "summary" in script else None
         offered = {t.get("function", {}).get("name") for t in body.get("tools") or []}
-        answered = any(m.get("role") == "tool" for m in messages)
+        answered = any(m.get("role") == "tool" for m in messages) and not script.get("keep_calling")
         calls = [c for c in script.get("calls", []) if c["name"] in offered]
-        if calls and not answered:
+        if calls and not answered and body.get("tool_choice") != "none":
             return {
                 "tool_calls": [
                     {

@@ -259,3 +259,22 @@ def test_the_researcher_searches_for_the_queries_the_model_writes(system):
         assert body["sources"] and "[1]" in content  # the model's queries found the passages it cites
     else:
         assert researcher["understood_by"] == "rules" and "queries" not in formats
+
+
+def test_a_model_that_keeps_calling_tools_is_told_to_answer_in_words(system):
+    text, tag = tagged("Our flat's rent is $1,800 a month and there are 4 of us. Split it for us.")
+    share = stated("each flatmate's rent", "1800 / 4", [(1800, "request"), (4, "request")], "$")
+    system.llm.script(
+        when=tag,
+        plan={"agents": [], "reason": "the writer can work it out"},
+        calls=[{"name": "calculate", "arguments": share}],
+        keep_calling=True,
+        prose="Each of you pays $450 a month.",
+    )
+    content, _ = answer(system, text)
+    writer = [r for r in asked(system, tag) if "calculate" in r["tools"]]
+    if system.capable:  # four rounds at most: the last is told to answer, and does
+        assert [r["params"]["tool_choice"] for r in writer] == ["auto", "auto", "auto", "none"]
+        assert "Each of you pays $450 a month." in content
+    else:
+        assert not writer
