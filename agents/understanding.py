@@ -29,7 +29,16 @@ from agents.stated import STATED_PROMPT, STATED_SCHEMA, evaluate_stated
 from agents.structured import StructuredOutputError, choose_function, constrained_json, json_schema_format, portable
 from agents.word_problems import Analysis
 from config import Settings
-from orchestration.planner import CLAUSE, RESEARCH, Plan, llm_planning_enabled, plan_by_llm, plan_by_rules
+from config.team import Roster
+from orchestration.planner import (
+    BUILT_IN_WORKERS,
+    CLAUSE,
+    RESEARCH,
+    Plan,
+    llm_planning_enabled,
+    plan_by_llm,
+    plan_for_team,
+)
 from orchestration.protocol import TaskRequest
 
 log = logging.getLogger(__name__)
@@ -84,28 +93,34 @@ class Planning(Protocol):
 class RulesPlanning:
     model = False
 
+    def __init__(self, roster: Roster):
+        self.roster = roster
+
     async def plan(self, request: str, earlier: list[str]) -> Plan:
-        return plan_by_rules(request, earlier)
+        return plan_for_team(request, earlier, self.roster)
 
 
 class ModelPlanning:
     model = True
 
-    def __init__(self, llm: ChatOpenAI, bounded: bool = False):
+    def __init__(self, llm: ChatOpenAI, roster: Roster, bounded: bool = False):
         self.llm = llm
+        self.roster = roster
+        self.workers = {m.name: m.description or BUILT_IN_WORKERS.get(m.name, m.name) for m in roster.workers}
         self.bounded = bounded  # PLANNER=llm on a basic model: the grammar's bounds keep it from looping
 
     async def plan(self, request: str, earlier: list[str]) -> Plan:
-        plan, problem = await plan_by_llm(request, self.llm, self.bounded)
+        plan, problem = await plan_by_llm(request, self.llm, self.bounded, self.workers)
         if plan is not None:
             return plan
-        return plan_by_rules(request, earlier).model_copy(update={"fallback": problem})
+        return plan_for_team(request, earlier, self.roster).model_copy(update={"fallback": problem})
 
 
-def planning(settings: Settings, llm: ChatOpenAI | None) -> Planning:
+def planning(settings: Settings, llm: ChatOpenAI | None, roster: Roster | None = None) -> Planning:
+    roster = roster or settings.team()
     if llm is None or not llm_planning_enabled(settings):
-        return RulesPlanning()
-    return ModelPlanning(llm, bounded=settings.profile("supervisor") == "basic")
+        return RulesPlanning(roster)
+    return ModelPlanning(llm, roster, bounded=settings.profile("supervisor") == "basic")
 
 
 # --- computations (the analyst) -------------------------------------------------------------------

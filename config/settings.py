@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.team import Roster, load_team
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Capability = Literal["auto", "basic", "capable"]
@@ -157,6 +159,7 @@ class Settings(BaseSettings):
     task_deadline_seconds: float = Field(120.0, gt=0)  # a request's deadline; a client's shorter timeout wins
     circuit_breaker_failures: int = Field(3, ge=1)  # failures in a row that open an agent's circuit
     circuit_breaker_cooldown_seconds: float = Field(30.0, gt=0)  # how long an open circuit skips the agent
+    team_file: Path = Path("config/team.toml")  # the agents the supervisor plans over (config/team.py)
     knowledge_dir: Path = Path("docs")
     research_min_coverage: float = Field(0.6, ge=0.0, le=1.0)  # share of query terms a passage must hold
     calculation_budget_seconds: float = Field(2.0, gt=0, le=60)
@@ -262,6 +265,10 @@ class Settings(BaseSettings):
     def profile(self, role: LLMRole) -> Profile:
         """The one place an agent's profile is decided (see LLMSettings.profile)."""
         return self.llm_for(role).profile
+
+    def team(self) -> Roster:
+        """The team TEAM_FILE declares (a TeamFileError names what is wrong, and where)."""
+        return load_team(self.resolve(self.team_file))
 
     def calls_llm(self, role: LLMRole) -> bool:
         """Whether the role calls its LLM at all: the analyst only on the capable profile (on the basic

@@ -39,6 +39,10 @@ class Circuit:
         if self.failures >= self.failures_to_open:
             self.opened_at = now or time.monotonic()  # (re)opened: a failed test call restarts the cool-down
 
+    def trip(self, now: float | None = None) -> None:
+        """Open now: the agent is known to be down (unreachable at start-up); a call after the cool-down tests it."""
+        self.failures, self.opened_at = max(self.failures, self.failures_to_open), now or time.monotonic()
+
     def release(self) -> None:
         """A call that neither proved nor disproved the agent (its deadline passed): the next may test it."""
         self.probing = False

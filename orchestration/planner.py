@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
@@ -17,23 +17,24 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.structured import portable
 from config import Settings
+from config.team import Roster
 from orchestration.protocol import AgentName
 
 log = logging.getLogger(__name__)
 
-RequestKind = Literal["small_talk", "writing", "research", "analysis", "research_and_analysis"]
+RequestKind = Literal["small_talk", "writing", "research", "analysis", "research_and_analysis", "members"]
 WORKERS: tuple[AgentName, ...] = ("researcher", "analyst")
 
 
 class Plan(BaseModel):
     kind: RequestKind
-    agents: list[AgentName] = Field(description="Workers to call before the writer, in order")
+    agents: list[str] = Field(description="Workers to call before the writer, in order")
     reason: str = ""
     planner: Literal["rules", "llm"] = "rules"
     fallback: str = ""  # why the model's plan was not used, when the rules planned in its place
 
     @property
-    def team(self) -> list[AgentName]:
+    def team(self) -> list[str]:
         return [*self.agents, "writer"]
 
 
@@ -162,39 +163,71 @@ def plan_by_rules(request: str, earlier: list[str] | None = None) -> Plan:
     return Plan(kind="research", agents=["researcher"], reason="open question: look it up first")
 
 
+def plan_for_team(request: str, earlier: list[str], roster: Roster) -> Plan:
+    """The rules' plan over the team the file declares: the built-in rules for the built-in workers it
+    declares, and each other worker whose keywords the request uses. A member asked for by name takes
+    over an open question from the researcher (which keeps a question that asks the docs)."""
+    plan = plan_by_rules(request, earlier)
+    declared = [a for a in plan.agents if roster.declares(a)]
+    called = [m.name for m in roster.extra_workers if _uses(request, m.keywords)]
+    if not called:
+        return plan.model_copy(update={"agents": declared}) if declared != plan.agents else plan
+    if plan.kind in ("small_talk", "writing") or (plan.kind == "research" and not asks_for_facts(request)):
+        declared = [a for a in declared if a != "researcher"]
+    return Plan(kind="members", agents=[*declared, *called], reason=f"asks for {', '.join(called)}")
+
+
+def _uses(request: str, keywords: list[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(k)}(s|es)?\b", request, re.IGNORECASE) for k in keywords if k.strip())
+
+
 # --- LLM --------------------------------------------------------------------------------------
 class LLMPlan(BaseModel):
-    agents: list[AgentName] = Field(max_length=len(WORKERS))
+    agents: list[str]
     reason: str = ""
 
 
-PLAN_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "agents": {"type": "array", "items": {"type": "string", "enum": list(WORKERS)}, "maxItems": 2},
-        "reason": {"type": "string", "maxLength": 200},
-    },
-    "required": ["agents", "reason"],
-    "additionalProperties": False,
+BUILT_IN_WORKERS = {
+    "researcher": "looks facts up in the knowledge base",
+    "analyst": "computes numbers (growth rates, percentages, sums, averages)",
 }
-PLANNER_PROMPT = (
-    "You route a request to a team. Choose the workers the request needs before the writer "
-    "answers: 'researcher' looks facts up in the knowledge base; 'analyst' computes numbers "
-    "(growth rates, percentages, sums, averages). Choose none for greetings, small talk and "
-    "plain writing or rewriting. Answer with JSON only."
-)
 
 
-async def plan_by_llm(request: str, llm: ChatOpenAI, bounded: bool = True) -> tuple[Plan | None, str]:
+def plan_schema(workers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "agents": {"type": "array", "items": {"type": "string", "enum": list(workers)}, "maxItems": len(workers)},
+            "reason": {"type": "string", "maxLength": 200},
+        },
+        "required": ["agents", "reason"],
+        "additionalProperties": False,
+    }
+
+
+def planner_prompt(workers: dict[str, str]) -> str:
+    listed = "; ".join(f"'{name}' {what}" for name, what in workers.items())
+    return (
+        f"You route a request to a team. Choose the workers the request needs before the writer answers: "
+        f"{listed}. Choose none for greetings, small talk and plain writing or rewriting. Answer with JSON only."
+    )
+
+
+async def plan_by_llm(
+    request: str, llm: ChatOpenAI, bounded: bool = True, workers: dict[str, str] | None = None
+) -> tuple[Plan | None, str]:
     """The LLM's plan; or None, and why, when it is invalid or the LLM failed (then the rules decide).
     bounded: the schema keeps its length bounds, which llama.cpp's grammar needs to stop a small model
-    looping inside the reason; a capable endpoint's strict mode refuses them (see `portable`)."""
+    looping inside the reason; a capable endpoint's strict mode refuses them (see `portable`).
+    workers: the team's workers and what each does (default: the built-in ones)."""
+    workers = workers or BUILT_IN_WORKERS
+    schema = plan_schema(workers)
     bound = llm.bind(
         response_format={
             "type": "json_schema",
             "json_schema": {
                 "name": "plan",
-                "schema": PLAN_SCHEMA if bounded else portable(PLAN_SCHEMA),
+                "schema": schema if bounded else portable(schema),
                 "strict": True,
             },
         },
@@ -202,7 +235,7 @@ async def plan_by_llm(request: str, llm: ChatOpenAI, bounded: bool = True) -> tu
         temperature=0,
     )
     try:
-        reply = await bound.ainvoke([SystemMessage(PLANNER_PROMPT), HumanMessage(request)])
+        reply = await bound.ainvoke([SystemMessage(planner_prompt(workers)), HumanMessage(request)])
         parsed = LLMPlan.model_validate(json.loads(str(reply.content)))
     except ValidationError:
         log.info("LLM plan rejected (not a plan): using the rules")
@@ -213,11 +246,13 @@ async def plan_by_llm(request: str, llm: ChatOpenAI, bounded: bool = True) -> tu
     except Exception as error:  # the planner's LLM being down must not stop the request
         log.warning("LLM planner failed (%s): using the rules", error)
         return None, f"the model failed ({type(error).__name__})"
-    agents = [a for a in WORKERS if a in parsed.agents]  # canonical order, no duplicates
+    agents = [a for a in workers if a in parsed.agents]  # the team's order, no duplicates
     if len(agents) != len(set(parsed.agents)):
         return None, "the model's plan named an agent that is not a worker"
     kind: RequestKind = (
-        "research_and_analysis"
+        "members"
+        if set(agents) - set(WORKERS)
+        else "research_and_analysis"
         if len(agents) == 2
         else "research"
         if agents == ["researcher"]

@@ -22,8 +22,9 @@ from orchestration.http import CONNECT_TIMEOUT
 from orchestration.sse import events_of, frame
 
 TASKS_PATH = "/v1/tasks"
-AgentName = Literal["researcher", "analyst", "writer"]
+AgentName = Literal["researcher", "analyst", "writer"]  # the built-in agents, each a server of its own
 AGENT_NAMES: tuple[AgentName, ...] = ("researcher", "analyst", "writer")
+MemberName = str  # any agent of the team file: a built-in one or a member of the user's own
 
 
 def new_id(prefix: str) -> str:
@@ -104,7 +105,7 @@ class Usage(BaseModel):
 class Finding(BaseModel):
     """What one agent contributed, handed to the agents after it."""
 
-    agent: AgentName
+    agent: MemberName
     status: Literal["ok", "failed"]
     output: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
@@ -146,7 +147,7 @@ class Step(BaseModel):
 class AgentRun(BaseModel):
     """The supervisor's record of one agent call."""
 
-    agent: AgentName
+    agent: MemberName
     status: Literal["ok", "failed"]
     started_ms: float = 0.0  # after the team began
     duration_ms: float

@@ -32,18 +32,20 @@ from langgraph.types import Command
 from agents.findings_answer import answer_from_findings
 from agents.understanding import planning
 from config import Settings
+from config.team import Roster
 from orchestration.circuit import Circuits
+from orchestration.members import ask_member
 from orchestration.merged import awaited_in_own_task, merged
 from orchestration.metrics import AGENT_CALLS, AGENT_LATENCY, AGENT_TOKENS, CIRCUIT_OPEN
-from orchestration.planner import Plan, plan_by_rules
+from orchestration.planner import Plan, plan_for_team
 from orchestration.protocol import (
-    AGENT_NAMES,
     AgentCallError,
     AgentName,
     AgentRun,
     ErrorInfo,
     EventType,
     Finding,
+    MemberName,
     Step,
     StepStarted,
     TaskClient,
@@ -73,7 +75,7 @@ def _merge(old: dict[str, Finding], new: dict[str, Finding]) -> dict[str, Findin
 class TeamState(TypedDict, total=False):
     task: TaskRequest
     plan: Plan
-    pending: list[AgentName]  # the agents of the next delegate round
+    pending: list[MemberName]  # the agents of the next delegate round
     findings: Annotated[dict[str, Finding], _merge]
     trace: Annotated[list[AgentRun], operator.add]
     steps: Annotated[list[Step], operator.add]
@@ -85,12 +87,16 @@ class TeamState(TypedDict, total=False):
 
 
 class Team:
-    def __init__(self, settings: Settings, client: TaskClient, planner_llm: ChatOpenAI | None):
+    def __init__(
+        self, settings: Settings, client: TaskClient, planner_llm: ChatOpenAI | None, roster: Roster | None = None
+    ):
         self.settings = settings
         self.client = client
-        self.planning = planning(settings, planner_llm)
+        self.roster = roster or settings.team()
+        self.members = {m.name: m for m in self.roster.members}
+        self.planning = planning(settings, planner_llm, self.roster)
         self.circuits = Circuits(
-            AGENT_NAMES, settings.circuit_breaker_failures, settings.circuit_breaker_cooldown_seconds
+            tuple(self.members), settings.circuit_breaker_failures, settings.circuit_breaker_cooldown_seconds
         )
         self.graph = self._build()
 
@@ -137,7 +143,9 @@ class Team:
             async with asyncio.timeout(max(task.seconds_left() * WORKER_SHARE, 0.001)):
                 plan = await self.planning.plan(task.instruction, earlier)
         except TimeoutError:  # an LLM planner too slow for the deadline: the rules decide
-            plan = plan_by_rules(task.instruction, earlier).model_copy(update={"fallback": "the model was too slow"})
+            plan = plan_for_team(task.instruction, earlier, self.roster).model_copy(
+                update={"fallback": "the model was too slow"}
+            )
         step = Step(
             agent="supervisor",
             name="plan",
@@ -297,7 +305,7 @@ class Team:
             await stream.aclose()
 
     async def _call_worker(
-        self, agent: AgentName, task: TaskRequest, known: list[Finding], iteration: int, started: float
+        self, agent: MemberName, task: TaskRequest, known: list[Finding], iteration: int, started: float
     ) -> tuple[Finding, AgentRun, Step]:
         """The worker's finding, its run for the trace, and its step (whose detail is the progress
         a client sees)."""
@@ -317,7 +325,7 @@ class Team:
         emit(TaskEvent(type=EventType.step_started, data=StepStarted(agent=agent, name="task")))
         try:
             async with asyncio.timeout(budget):
-                result = await self.client.run(self.settings.agent_url(agent), subtask)
+                result = await self._run(agent, subtask)
         except (AgentCallError, TimeoutError) as failure:
             error = _describe(failure)
             self._record(agent, False, t0, failure=failure)
@@ -344,8 +352,20 @@ class Team:
             step,
         )
 
+    async def _run(self, agent: str, task: TaskRequest) -> TaskResult:
+        """One worker's task: a Chorus agent over the task protocol, or a member over its own."""
+        member = self.members[agent]
+        if member.protocol == "openai":
+            return await ask_member(self.client.session, member, task)
+        return await self.client.run(member.url or self.settings.agent_url(agent), task)
+
     def _record(
-        self, agent: AgentName, ok: bool, since: float, usage: Usage | None = None, failure: BaseException | None = None
+        self,
+        agent: MemberName,
+        ok: bool,
+        since: float,
+        usage: Usage | None = None,
+        failure: BaseException | None = None,
     ) -> None:
         """The call's outcome: into the agent's circuit and the metrics. Only a failure that shows the
         agent broken counts against its circuit; a passed deadline (busy) or a failing LLM does not."""
@@ -362,8 +382,10 @@ class Team:
             AGENT_TOKENS.labels(agent, "completion").inc(usage.completion_tokens)
 
 
-def found(agent: AgentName, result: TaskResult) -> str:
+def found(agent: MemberName, result: TaskResult) -> str:
     """What a worker found, in a few words: the passages' files, or the computed figures."""
+    if agent not in ("researcher", "analyst"):  # a member of the team file: its answer is its finding
+        return "answered"
     if agent == "researcher":
         files = list(dict.fromkeys(s.location.split("#")[0].rsplit("/", 1)[-1] for s in result.sources))
         if not files:
@@ -392,7 +414,7 @@ def _initial(task: TaskRequest) -> TeamState:
     }
 
 
-def _failed(agent: AgentName, error: str, since: float, iteration: int, started: float) -> tuple[Finding, AgentRun]:
+def _failed(agent: MemberName, error: str, since: float, iteration: int, started: float) -> tuple[Finding, AgentRun]:
     return (
         Finding(agent=agent, status="failed", error=error),
         AgentRun(
@@ -412,7 +434,20 @@ def _then(update: dict) -> Command:
 
 
 def _ordered(findings: dict[str, Finding]) -> list[Finding]:
-    return [findings[name] for name in FINDINGS_ORDER if name in findings]
+    """The built-in workers' findings first, then the members', their sources numbered on from the
+    researcher's (a member's text cites none of its own numbers, so only its sources are renumbered)."""
+    ordered = [findings[name] for name in FINDINGS_ORDER if name in findings]
+    ordered += [finding for name, finding in findings.items() if name not in FINDINGS_ORDER]
+    numbered, at = [], 0
+    for finding in ordered:
+        if finding.agent in FINDINGS_ORDER:
+            at = max([at, *(s.ref for s in finding.sources)])
+        elif finding.sources:
+            sources = [s.model_copy(update={"ref": at + n}) for n, s in enumerate(finding.sources, start=1)]
+            finding = finding.model_copy(update={"sources": sources})
+            at += len(sources)
+        numbered.append(finding)
+    return numbered
 
 
 def _how(plan: Plan) -> str:

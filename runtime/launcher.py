@@ -23,6 +23,7 @@ import httpx
 import redis
 
 from config import PROJECT_ROOT, Settings, load_settings
+from config.team import TeamFileError
 from runtime import tiktoken_cache
 from runtime.processes import ProcessSpec, log_path, process_specs
 
@@ -217,6 +218,11 @@ def internal_token(settings: Settings) -> str:
 
 
 def up(settings: Settings) -> int:
+    try:  # a team file that is wrong starts nothing: the error names its line
+        settings.team()
+    except TeamFileError as error:
+        print(f"the team file is wrong, so nothing was started: {error}", file=sys.stderr)
+        return 1
     prepare(settings)
     os.environ["INTERNAL_TOKEN"] = internal_token(settings)  # every process inherits it from supervisord
     specs = process_specs(settings)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings
+from config.team import BUILT_IN, TeamFileError
 
 SERVER_NAMES = ("writer", "analyst", "researcher", "supervisor", "gateway")  # start order
 
@@ -62,7 +63,10 @@ def process_specs(settings: Settings) -> list[ProcessSpec]:
                 f"{base}/health",
             )
         )
+    declared = _declared_agents(settings)
     for name in SERVER_NAMES:
+        if name in BUILT_IN and name not in declared:
+            continue  # the team file leaves it out: it is not started
         base = settings.agent_url(name)
         specs.append(
             ProcessSpec(
@@ -74,6 +78,15 @@ def process_specs(settings: Settings) -> list[ProcessSpec]:
             )
         )
     return specs
+
+
+def _declared_agents(settings: Settings) -> set[str]:
+    """The built-in agents the team file declares (all of them when it cannot be read: `make down` and
+    `make status` still see every process; `make up` refuses a bad file before it gets here)."""
+    try:
+        return {m.name for m in settings.team().members if m.built_in}
+    except TeamFileError:
+        return set(BUILT_IN)
 
 
 def log_path(settings: Settings, name: str) -> Path:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from agents.llm import make_chat_model
 from config import Settings
 from orchestration.planner import llm_planning_enabled
-from orchestration.protocol import AGENT_NAMES, TaskClient, TaskRequest
+from orchestration.protocol import TaskClient, TaskRequest
 from orchestration.team import Team
 from servers.base import add_task_route, check_http, create_server, internal_door
 
+log = logging.getLogger("chorus.supervisor")
+
 
 def create_app(settings: Settings) -> FastAPI:
-    def agent_check(name: str):
+    roster = settings.team()  # a bad team file stops the supervisor before it serves (make up checks it first)
+
+    def agent_check(url: str):
         async def check(app: FastAPI) -> None:
-            await check_http(app, f"{settings.agent_url(name)}/health")
+            await check_http(app, f"{url}/health")
 
         return check
 
@@ -27,7 +33,17 @@ def create_app(settings: Settings) -> FastAPI:
             settings,
             TaskClient(app.state.session, attempts=2, internal_token=settings.internal_token.get_secret_value()),
             planner_llm,
+            roster,
         )
+        for member in roster.members:  # a member that is down at start-up: said, and its circuit open
+            if member.protocol == "openai":
+                try:
+                    await check_http(app, f"{member.url.rstrip('/')}/models")
+                except Exception as error:
+                    log.warning(
+                        "the member %s is unreachable at start-up (%s): its circuit is open", member.name, error
+                    )
+                    app.state.team.circuits[member.name].trip()
 
     def run(app: FastAPI, task: TaskRequest):
         return app.state.team.events(task)
@@ -39,7 +55,12 @@ def create_app(settings: Settings) -> FastAPI:
         team = getattr(app.state, "team", None)
         planner = "llm" if llm_planning_enabled(settings) else "rules"
         return (
-            {"circuits": team.circuits.report(), "profile": settings.profile("supervisor"), "planner": planner}
+            {
+                "circuits": team.circuits.report(),
+                "profile": settings.profile("supervisor"),
+                "planner": planner,
+                "team": {m.name: m.protocol for m in roster.members},
+            }
             if team
             else {}
         )
@@ -47,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_server(
         "supervisor",
         settings,
-        {n: agent_check(n) for n in AGENT_NAMES},
+        {m.name: agent_check(m.url or settings.agent_url(m.name)) for m in roster.members if m.protocol == "chorus"},
         on_start=start,
         doors=internal_door(settings, "supervisor"),
         report_more=circuits,

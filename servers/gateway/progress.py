@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from orchestration.protocol import Step, StepStarted, TaskEvent, TaskResult
 
-WORKERS = {"researcher": "Researcher", "analyst": "Analyst"}
+BUILT_IN = {"researcher": "Researcher", "analyst": "Analyst"}
 
 
 def line_of(event: TaskEvent) -> str | None:
@@ -39,12 +39,12 @@ def _started(step: Step | StepStarted) -> str | None:
 
 def _finished(step: Step) -> str | None:
     if step.agent == "supervisor" and step.name == "plan":
-        workers = [agent for agent in step.agents if agent in WORKERS]
+        workers = [agent for agent in step.agents if agent != "writer"]  # the team file's workers, any name
         if not workers:
             return "Planning: the writer answers directly."
         return f"Planning: {' and '.join(workers)}, then the writer."
-    if step.agent in WORKERS and step.name == "task":
-        name = WORKERS[step.agent]
+    if step.agent not in ("supervisor", "writer") and step.name == "task":
+        name = BUILT_IN.get(step.agent, step.agent)
         if step.status != "ok":  # why is in the trace and the logs: progress is shown to the user
             return f"{name}: not available for this answer."
         return f"{name}: {step.detail or 'done'}."
