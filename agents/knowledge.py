@@ -174,8 +174,13 @@ class KnowledgeBase:
         take turns (a file lock): the second to start loads what the first saved."""
         if store is None:
             return cls._load(folder, None)
-        store.mkdir(parents=True, exist_ok=True)
-        with open(store / "lock", "w") as lock:
+        try:
+            store.mkdir(parents=True, exist_ok=True)
+            lock = open(store / "lock", "w")  # held across the load, closed by the with below
+        except OSError as error:  # a read-only filesystem (a hardened container): indexed in memory, each start
+            log.warning("the index cannot be kept in %s (%s): it is built in memory", store, error.strerror)
+            return cls._load(folder, None)
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return cls._load(folder, store)
 
@@ -214,7 +219,10 @@ class KnowledgeBase:
         knowledge = cls(chunks, retriever)
         report.rebuilt = retriever is None
         if store is not None and report.rebuilt:
-            _save(store, folder, kept, knowledge)
+            try:
+                _save(store, folder, kept, knowledge)
+            except OSError as error:  # a full disk: this start serves from memory, the next builds again
+                log.warning("the index could not be saved in %s (%s)", store, error.strerror)
         report.seconds = time.perf_counter() - started
         return knowledge, report
 

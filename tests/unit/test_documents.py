@@ -116,3 +116,12 @@ def test_the_index_is_kept_and_rebuilt_only_for_the_files_that_changed(tmp_path)
     assert (report.files, report.read, report.removed, report.rebuilt) == (2, 1, 1, True)
     [passage] = [p for p in updated.search("parcels ship from Bristol", 4, 0.6)]
     assert "Bristol" in passage.chunk.text and not updated.search("opening hours weekdays", 4, 0.6)
+
+
+def test_a_store_that_cannot_be_written_leaves_the_index_in_memory(tmp_path):
+    folder, data = tmp_path / "docs", tmp_path / "data"
+    folder.mkdir()
+    (folder / "refunds.md").write_text("# Refunds\nRefunds are paid within fourteen days of a return.\n")
+    data.write_text("")  # no folder can be made there, as on a container's read-only root filesystem (even as root)
+    knowledge, report = KnowledgeBase.load(folder, data / "knowledge")
+    assert report.rebuilt and knowledge.search("when are refunds paid", 4, 0.6)
