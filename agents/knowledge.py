@@ -164,10 +164,6 @@ class KnowledgeBase:
         self.retriever = retriever
 
     @classmethod
-    def from_folder(cls, folder: Path, store: Path | None = None) -> KnowledgeBase:
-        return cls.load(folder, store)[0]
-
-    @classmethod
     def load(cls, folder: Path, store: Path | None = None) -> tuple[KnowledgeBase, IndexReport]:
         """The folder's documents, recursively; with `store`, the index saved there is reused for every
         file unchanged since, and saved again when anything changed. Researchers that share the store

@@ -13,7 +13,7 @@ its time and memory budget.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agents.calculator import Computation, Refusal, Refused, safe_eval
@@ -78,19 +78,26 @@ STATED_PROMPT = (
 
 @dataclass
 class Sources:
-    """The texts a stated input may come from."""
+    """The texts a stated input may come from, and the numbers each holds (read once, not per input)."""
 
     request: str
     history: list[str]
     passages: list[str]
+    found: dict[str, list[float]] = field(default_factory=dict)
 
-    def numbers(self, origin: Origin) -> list[float]:
-        texts = {"request": [self.request], "history": self.history, "passage": self.passages}.get(origin, [])
-        found: list[float] = []
-        for text in texts:
-            for m in mentions(words_to_digits(text)):
-                found += [abs(m.value), abs(m.raw)] + ([abs(m.value) / 100] if m.percent else [])
-        return found
+    def __post_init__(self) -> None:
+        texts = {"request": [self.request], "history": self.history, "passage": self.passages}
+        for origin, held in texts.items():
+            self.found[origin] = [
+                n
+                for text in held
+                for m in mentions(words_to_digits(text))
+                for n in [abs(m.value), abs(m.raw)] + ([abs(m.value) / 100] if m.percent else [])
+            ]
+        self.found["anywhere"] = [n for numbers in list(self.found.values()) for n in numbers]
+
+    def numbers(self, origin: str) -> list[float]:
+        return self.found.get(origin, [])
 
 
 def evaluate_stated(stated: list[dict[str, Any]], request: str, history: list[str], passages: list[str]) -> Analysis:
@@ -152,7 +159,7 @@ def _converted(value: float, source: str, target: str) -> tuple[float, str]:
 
 
 def _anywhere(sources: Sources, results: list[float]) -> list[float]:
-    return [*results, *(n for origin in ORIGINS for n in sources.numbers(origin))]
+    return [*results, *sources.numbers("anywhere")]
 
 
 def _literals(expression: str) -> list[float]:

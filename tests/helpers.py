@@ -122,3 +122,18 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# The built-in agents as a team file declares them (config/team.toml without its comments), for the
+# tests that add members to it; an entry appended to it starts on line 12.
+BUILT_IN_TEAM = """
+[[agent]]
+name = "researcher"
+
+[[agent]]
+name = "analyst"
+
+[[agent]]
+name = "writer"
+role = "writer"
+"""

@@ -8,20 +8,13 @@ import pytest
 from openai import OpenAI
 
 from bench.systems import FakeLLM, Stack, chorus_on_a_fake_in_the_models_place, free_ports
+from tests.helpers import BUILT_IN_TEAM
 
 pytestmark = pytest.mark.xdist_group("team")
 
-TEAM = """
-[[agent]]
-name = "researcher"
-
-[[agent]]
-name = "analyst"
-
-[[agent]]
-name = "writer"
-role = "writer"
-
+TEAM = (
+    BUILT_IN_TEAM
+    + """
 [[agent]]
 name = "weather"
 protocol = "openai"
@@ -30,6 +23,7 @@ model = "fake-llm"
 description = "Current weather and forecasts for a city."
 keywords = ["weather", "forecast", "rain"]
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,9 @@ import pytest
 from config.settings import PROJECT_ROOT
 from config.team import TeamFileError, load_team
 from orchestration.planner import plan_for_team
+from tests.helpers import BUILT_IN_TEAM
 
-BUILT_INS = """
-[[agent]]
-name = "researcher"
-
-[[agent]]
-name = "analyst"
-
-[[agent]]
-name = "writer"
-role = "writer"
-"""
+BUILT_INS = BUILT_IN_TEAM
 WEATHER = """
 [[agent]]
 name = "weather"
